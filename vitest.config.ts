@@ -1,0 +1,18 @@
+import { fileURLToPath } from "node:url";
+import { defineConfig } from "vitest/config";
+
+// One root vitest run for every package. `@cfguardian/shared` resolves to its sources so that
+// unit tests never depend on a stale build; end-to-end tests spawn the built binaries.
+export default defineConfig({
+  resolve: {
+    alias: {
+      "@cfguardian/shared": fileURLToPath(new URL("./packages/shared/src/index.ts", import.meta.url)),
+    },
+  },
+  test: {
+    include: ["packages/*/src/**/*.test.{ts,tsx}", "packages/*/test/**/*.test.{ts,tsx}"],
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    pool: "forks",
+  },
+});
