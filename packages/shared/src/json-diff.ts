@@ -42,7 +42,12 @@ export function jsonDiff(before: JsonValue, after: JsonValue): JsonChange[] {
       case "REMOVE":
         return { op: "remove", path, before: change.oldValue as JsonValue };
       default:
-        return { op: "replace", path, before: change.oldValue as JsonValue, after: change.value as JsonValue };
+        return {
+          op: "replace",
+          path,
+          before: change.oldValue as JsonValue,
+          after: change.value as JsonValue,
+        };
     }
   });
 }

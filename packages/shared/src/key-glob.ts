@@ -12,7 +12,8 @@ export function compileKeyGlob(pattern: string): (key: string) => boolean {
 /** Why `pattern` is not a usable key glob, or null when it is. */
 export function keyGlobProblem(pattern: string): string | null {
   if (pattern.trim() === "") return "empty match pattern";
-  if (pattern.startsWith("/")) return `match pattern ${JSON.stringify(pattern)} must be relative (no leading '/')`;
+  if (pattern.startsWith("/"))
+    return `match pattern ${JSON.stringify(pattern)} must be relative (no leading '/')`;
   try {
     picomatch.makeRe(pattern);
     return null;

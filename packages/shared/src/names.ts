@@ -15,7 +15,8 @@ export function projectNameProblem(name: string): string | null {
 /** Why `key` is not a valid key, or null when it is. */
 export function keyProblem(key: string): string | null {
   if (key.length === 0) return "empty key";
-  if (key.length > MAX_KEY_LENGTH) return `key is ${key.length} characters long; the limit is ${MAX_KEY_LENGTH}`;
+  if (key.length > MAX_KEY_LENGTH)
+    return `key is ${key.length} characters long; the limit is ${MAX_KEY_LENGTH}`;
   if (KEY_PATTERN.test(key)) return null;
   return `invalid key ${JSON.stringify(key)}: use '/'-separated segments of lowercase letters, digits, '.', '_' and '-', each starting with a letter or digit`;
 }

@@ -16,7 +16,12 @@ describe("schema sets", () => {
     const set = compileSchemaSet([service]);
     const issues = set.validate("services/api", { port: "8080" });
     expect(issues).toEqual([
-      { key: "services/api", pointer: "/image", message: 'missing required property "image"', schema: "service" },
+      {
+        key: "services/api",
+        pointer: "/image",
+        message: 'missing required property "image"',
+        schema: "service",
+      },
       { key: "services/api", pointer: "/port", message: "must be integer", schema: "service" },
     ]);
     expect(set.validate("services/api", { port: 8080, image: "x" })).toEqual([]);

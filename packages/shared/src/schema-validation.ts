@@ -6,8 +6,9 @@ import { compileKeyGlob, keyGlobProblem } from "./key-glob.js";
 import { schemaNameProblem } from "./names.js";
 
 // NB: ajv-formats is CommonJS; under NodeNext its default export arrives wrapped.
-const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ??
-  addFormatsModule) as (ajv: Ajv2020) => Ajv2020;
+const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (
+  ajv: Ajv2020,
+) => Ajv2020;
 
 /** A JSON Schema bound to the keys matching a glob. */
 export interface SchemaBinding {
@@ -32,7 +33,8 @@ function newAjv(): Ajv2020 {
 
 function describe(error: ErrorObject): string {
   const params = error.params as Record<string, unknown>;
-  if (error.keyword === "required") return `missing required property ${JSON.stringify(params.missingProperty)}`;
+  if (error.keyword === "required")
+    return `missing required property ${JSON.stringify(params.missingProperty)}`;
   if (error.keyword === "additionalProperties")
     return `unexpected property ${JSON.stringify(params.additionalProperty)}`;
   if (error.keyword === "enum")
