@@ -1,0 +1,89 @@
+import type { Command } from "commander";
+import type { Context, GlobalOptions } from "../context.js";
+import { InterruptedError, LocalValidationError, UsageError } from "../errors.js";
+import { printProblems } from "../output/problems.js";
+import { loadRepoConfig, pickTarget, type RepoConfig, type TargetConfig } from "../repo/config-file.js";
+import { type LocalState, loadLocalState } from "../repo/local-state.js";
+
+/** What every command's action receives: its own options and the resolved context. */
+export type Action<O> = (options: O, context: Context, command: Command) => Promise<number | undefined>;
+
+export interface TargetOptions {
+  target?: string;
+}
+
+export interface LoadedTarget {
+  config: RepoConfig;
+  target: TargetConfig;
+  local: LocalState;
+}
+
+/** Load cfg.json and one target's files; print every problem and stop if there is any. */
+export function loadTarget(
+  context: Context,
+  globals: GlobalOptions,
+  targetName: string | undefined,
+): LoadedTarget {
+  const loaded = loadRepoConfig(globals.dir ?? context.io.cwd);
+  if (!loaded.ok) {
+    printProblems(context, loaded.problems);
+    throw new LocalValidationError(loaded.problems.length);
+  }
+  const target = pickTarget(loaded.config, targetName);
+  const local = loadLocalState(loaded.config, target, context.io.cwd);
+  if (local.problems.length > 0) {
+    printProblems(context, local.problems);
+    throw new LocalValidationError(local.problems.length);
+  }
+  return { config: loaded.config, target, local };
+}
+
+/** Write one JSON document to stdout (the whole output of a command under --output json). */
+export function printJson(context: Context, value: unknown): void {
+  context.io.out(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+export function parsePositiveInt(name: string) {
+  return (raw: string): number => {
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < 0)
+      throw new Error(`${name} must be a non-negative integer, got ${JSON.stringify(raw)}`);
+    return value;
+  };
+}
+
+export interface ProjectOptions {
+  target?: string;
+  project?: string;
+}
+
+/** The project a command acts on: --project, or the target's project from cfg.json. */
+export function resolveProject(
+  context: Context,
+  options: ProjectOptions,
+): { project: string; server?: string } {
+  if (options.project) return { project: options.project };
+  const loaded = loadRepoConfig(context.globals.dir ?? context.io.cwd);
+  if (!loaded.ok) {
+    printProblems(context, loaded.problems);
+    throw new LocalValidationError(loaded.problems.length);
+  }
+  const target = pickTarget(loaded.config, options.target);
+  return { project: target.project, ...(target.server ? { server: target.server } : {}) };
+}
+
+/** Ask before a change in a terminal; without one, demand --yes. */
+export async function confirmOrRequireYes(
+  context: Context,
+  yes: boolean | undefined,
+  question: string,
+  command: string,
+) {
+  if (yes) return;
+  if (!context.io.stdinIsTTY || !context.io.stdoutIsTTY) {
+    throw new UsageError(
+      `${command} changes the live store and needs --yes when not run in a terminal; nothing was sent.`,
+    );
+  }
+  if (!(await context.io.confirm(question))) throw new InterruptedError();
+}

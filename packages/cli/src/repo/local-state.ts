@@ -1,0 +1,133 @@
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { join, relative } from "node:path";
+import {
+  canonicalize,
+  checkSchemaSet,
+  compileSchemaSet,
+  contentHash,
+  type JsonValue,
+  keyFromRelativePath,
+  keyProblem,
+  type SchemaBinding,
+} from "@cfguardian/shared";
+import type { RepoConfig, TargetConfig } from "./config-file.js";
+import { type FileProblem, locatePointer, parseJsonFile } from "./json-file.js";
+
+export interface LocalConfig {
+  key: string;
+  /** Path relative to the working directory, for messages. */
+  file: string;
+  value: JsonValue;
+  sha256: string;
+  text: string;
+}
+
+export interface LocalSchema extends SchemaBinding {
+  file: string;
+  sha256: string;
+}
+
+/** What a target's directory holds, checked: configs by key, schemas, and every problem found. */
+export interface LocalState {
+  target: TargetConfig;
+  configs: Map<string, LocalConfig>;
+  schemas: LocalSchema[];
+  problems: FileProblem[];
+}
+
+/** Hash of a schema binding as the server computes it for the manifest. */
+export function schemaHash(binding: SchemaBinding): string {
+  return contentHash({ name: binding.name, match: binding.match, schema: binding.schema });
+}
+
+function listJsonFiles(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (current: string) => {
+    for (const entry of readdirSync(current, { withFileTypes: true })) {
+      if (entry.name.startsWith(".")) continue;
+      const full = join(current, entry.name);
+      if (entry.isDirectory()) walk(full);
+      else if (entry.isFile() && entry.name.endsWith(".json")) out.push(full);
+    }
+  };
+  walk(dir);
+  return out.sort();
+}
+
+/** Load and parse the repository's schema files (shared by every target). */
+export function loadSchemas(
+  config: RepoConfig,
+  cwd: string,
+): { schemas: LocalSchema[]; problems: FileProblem[] } {
+  const schemas: LocalSchema[] = [];
+  const problems: FileProblem[] = [];
+  for (const ref of config.schemas) {
+    const full = join(config.root, ref.file);
+    const display = relative(cwd, full) || full;
+    const parsed = parseJsonFile(readFileSync(full, "utf8"), display);
+    if (!parsed.ok) {
+      problems.push(...parsed.problems);
+      continue;
+    }
+    const binding = { name: ref.name, match: ref.match, schema: parsed.value };
+    schemas.push({ ...binding, file: display, sha256: schemaHash(binding) });
+  }
+  for (const issue of checkSchemaSet(schemas)) {
+    const file = schemas.find((s) => s.name === issue.schema)?.file ?? relative(cwd, config.file);
+    problems.push({ file, line: 1, column: 1, message: `schema ${issue.schema}: ${issue.message}` });
+  }
+  return { schemas, problems };
+}
+
+/**
+ * Read a target's directory: every `.json` file becomes a key; JSON syntax, key names and the
+ * schemas bound to each key are checked, and every problem is collected (none stops the scan).
+ */
+export function loadLocalState(config: RepoConfig, target: TargetConfig, cwd: string): LocalState {
+  const { schemas, problems } = loadSchemas(config, cwd);
+  const configs = new Map<string, LocalConfig>();
+  const dir = join(config.root, target.dir);
+  let isDir = false;
+  try {
+    isDir = statSync(dir).isDirectory();
+  } catch {
+    isDir = false;
+  }
+  if (!isDir) {
+    problems.push({
+      file: relative(cwd, config.file) || config.file,
+      line: 1,
+      column: 1,
+      message: `target "${target.name}": directory ${target.dir} does not exist; create it or fix "dir"`,
+    });
+    return { target, configs, schemas, problems };
+  }
+  const compiled = problems.length === 0 ? compileSchemaSet(schemas) : null;
+  for (const full of listJsonFiles(dir)) {
+    const display = relative(cwd, full) || full;
+    const key = keyFromRelativePath(relative(dir, full))!;
+    const keyIssue = keyProblem(key);
+    if (keyIssue) {
+      problems.push({ file: display, line: 1, column: 1, key, message: `${keyIssue} (rename the file)` });
+      continue;
+    }
+    const text = readFileSync(full, "utf8");
+    const parsed = parseJsonFile(text, display);
+    if (!parsed.ok) {
+      problems.push(...parsed.problems.map((p) => ({ ...p, key })));
+      continue;
+    }
+    const { sha256 } = canonicalize(parsed.value);
+    configs.set(key, { key, file: display, value: parsed.value, sha256, text });
+    for (const issue of compiled?.validate(key, parsed.value) ?? []) {
+      problems.push({
+        file: display,
+        ...locatePointer(text, issue.pointer),
+        key,
+        pointer: issue.pointer,
+        message: `${issue.pointer || "(document)"}: ${issue.message} (schema ${issue.schema})`,
+      });
+    }
+  }
+  return { target, configs, schemas, problems };
+}
