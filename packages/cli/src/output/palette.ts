@@ -1,7 +1,3 @@
-import { styleText } from "node:util";
-
-type Style = Parameters<typeof styleText>[0];
-
 /** Colours that collapse to plain text when colour is off (no TTY, NO_COLOR, --no-color). */
 export interface Palette {
   green(text: string): string;
@@ -12,16 +8,31 @@ export interface Palette {
   bold(text: string): string;
 }
 
+// NB: plain SGR codes, not util.styleText: styleText checks the stream itself on newer Node
+// versions, and whether to colour is decided once, here, by colorEnabled().
+const sgr = (open: number, close: number) => (text: string) => `\u001b[${open}m${text}\u001b[${close}m`;
+
+const ON: Palette = {
+  green: sgr(32, 39),
+  red: sgr(31, 39),
+  yellow: sgr(33, 39),
+  cyan: sgr(36, 39),
+  dim: sgr(2, 22),
+  bold: sgr(1, 22),
+};
+
+const identity = (text: string) => text;
+const OFF: Palette = {
+  green: identity,
+  red: identity,
+  yellow: identity,
+  cyan: identity,
+  dim: identity,
+  bold: identity,
+};
+
 export function makePalette(enabled: boolean): Palette {
-  const paint = (style: Style) => (text: string) => (enabled ? styleText(style, text) : text);
-  return {
-    green: paint("green"),
-    red: paint("red"),
-    yellow: paint("yellow"),
-    cyan: paint("cyan"),
-    dim: paint("dim"),
-    bold: paint("bold"),
-  };
+  return enabled ? ON : OFF;
 }
 
 /** Colour is on only on a terminal, and never with NO_COLOR or --no-color. */

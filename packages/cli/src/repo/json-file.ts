@@ -61,7 +61,8 @@ export function parseJsonFile(text: string, file: string): ParseResult {
     }
     return {
       ok: false,
-      problems: errors.slice(0, 5).map((parseError) => {
+      // The first syntax error is the one to fix; later ones are usually its echoes.
+      problems: errors.slice(0, 1).map((parseError) => {
         const name = printParseErrorCode(parseError.error);
         return {
           file,
