@@ -106,7 +106,8 @@ export interface ConfigList {
   items: ConfigEntry[];
 }
 
-export type RevisionKind = "push" | "rollback" | "put" | "delete";
+/** push and rollback from `cfg`; put/delete of one key; schema for a single schema change. */
+export type RevisionKind = "push" | "rollback" | "put" | "delete" | "schema";
 
 /** One revision of a project: GET /v1/projects/{p}/pushes[/{revision}] */
 export interface RevisionRecord {

@@ -1,7 +1,7 @@
 import { execFileSync } from "node:child_process";
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { ROOT } from "./processes.js";
 
 export interface TempRepo {
@@ -29,7 +29,10 @@ export function exampleRepo(): TempRepo {
     dir,
     git,
     read: (path) => readFileSync(join(dir, path), "utf8"),
-    write: (path, text) => writeFileSync(join(dir, path), text),
+    write: (path, text) => {
+      mkdirSync(dirname(join(dir, path)), { recursive: true });
+      writeFileSync(join(dir, path), text);
+    },
     editJson(path, edit, message) {
       const value = JSON.parse(repo.read(path)) as Record<string, unknown>;
       edit(value);

@@ -1,0 +1,46 @@
+import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
+import { join } from "node:path";
+import type { Authenticator, Principal } from "./authenticator.js";
+
+export const ADMIN_TOKEN_FILE = "admin-token";
+
+/**
+ * Read `<dataDir>/admin-token`, creating it on first start: 32 random bytes, written to a temp
+ * file with mode 0600, fsynced, then renamed, so a crash never leaves a half-written token.
+ */
+export function loadOrCreateAdminToken(dataDir: string): { token: string; created: boolean; file: string } {
+  const file = join(dataDir, ADMIN_TOKEN_FILE);
+  try {
+    const token = readFileSync(file, "utf8").trim();
+    if (token) return { token, created: false, file };
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+  }
+  const token = `cfgt_${randomBytes(32).toString("base64url")}`;
+  const temp = `${file}.tmp-${process.pid}`;
+  const fd = openSync(temp, "w", 0o600);
+  try {
+    writeSync(fd, `${token}\n`);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(temp, file);
+  return { token, created: true, file };
+}
+
+const digest = (text: string) => createHash("sha256").update(text).digest();
+
+/** Until users and roles exist: one admin token, compared in constant time. */
+export class AdminTokenAuthenticator implements Authenticator {
+  private readonly expected: Buffer;
+
+  constructor(token: string) {
+    this.expected = digest(token);
+  }
+
+  authenticate(bearer: string): Principal | null {
+    return timingSafeEqual(digest(bearer), this.expected) ? { subject: "admin", admin: true } : null;
+  }
+}

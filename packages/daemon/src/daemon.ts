@@ -1,0 +1,110 @@
+/**
+ * Wiring of one node: databases, log, state machine, service, HTTP server. `main.ts` parses flags
+ * and calls this; tests call it to run a node in process.
+ */
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { serve } from "@hono/node-server";
+import { AdminTokenAuthenticator, loadOrCreateAdminToken } from "./auth/admin-token.js";
+import { createApp } from "./http/app.js";
+import { SingleNodeLog } from "./log/single-node-log.js";
+import { type Logger, silentLogger } from "./logger.js";
+import { ConfigService } from "./services/config-service.js";
+import { StateMachine } from "./state/state-machine.js";
+import { StateStore } from "./state/state-store.js";
+import { RaftLogStore } from "./storage/raft-log-store.js";
+import { openDatabase } from "./storage/sqlite.js";
+
+export interface DaemonOptions {
+  /** host:port; port 0 picks a free port. */
+  listen: string;
+  dataDir: string;
+  maxValueBytes?: number;
+  maxBodyBytes?: number;
+  logger?: Logger;
+  /** Called when the write path fails in a way only a restart can repair. */
+  onFatal?: (error: Error) => void;
+}
+
+export interface RunningDaemon {
+  url: string;
+  adminToken: string;
+  adminTokenFile: string;
+  adminTokenCreated: boolean;
+  replayed: number;
+  close(): Promise<void>;
+}
+
+export const DEFAULT_MAX_VALUE_BYTES = 1024 * 1024;
+export const DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024;
+
+export function parseListen(listen: string): { host: string; port: number } {
+  const match = /^(.*):(\d+)$/.exec(listen);
+  if (!match || Number(match[2]) > 65535) {
+    throw new Error(`--listen must be host:port (for example 127.0.0.1:7070), not ${JSON.stringify(listen)}`);
+  }
+  return { host: match[1]!.replace(/^\[(.*)\]$/, "$1") || "127.0.0.1", port: Number(match[2]) };
+}
+
+/** Open the node's storage and the pieces on top of it (no network). */
+export function openNode(dataDir: string, options: { onFatal?: (error: Error) => void } = {}) {
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const raftDb = openDatabase(join(dataDir, "raft.db"), true);
+  const stateDb = openDatabase(join(dataDir, "state.db"), false);
+  const logStore = new RaftLogStore(raftDb);
+  const machine = new StateMachine(new StateStore(stateDb));
+  const log = new SingleNodeLog(logStore, machine, options.onFatal);
+  const { replayed } = log.open();
+  const service = new ConfigService(log, machine);
+  return {
+    log,
+    machine,
+    service,
+    replayed,
+    close: async () => {
+      await log.close();
+      raftDb.close();
+      stateDb.close();
+    },
+  };
+}
+
+export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon> {
+  const logger = options.logger ?? silentLogger;
+  const { host, port } = parseListen(options.listen);
+  const node = openNode(options.dataDir, { onFatal: options.onFatal });
+  const token = loadOrCreateAdminToken(options.dataDir);
+  const app = createApp({
+    service: node.service,
+    authenticator: new AdminTokenAuthenticator(token.token),
+    logger,
+    ready: () => true,
+    limits: {
+      maxValueBytes: options.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES,
+      maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+    },
+  });
+  const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
+    const s = serve({ fetch: app.fetch, hostname: host, port }, () => resolve(s));
+    s.once("error", reject);
+  });
+  const address = server.address();
+  const actualPort = typeof address === "object" && address ? address.port : port;
+  const url = `http://${host.includes(":") ? `[${host}]` : host}:${actualPort}`;
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    adminToken: token.token,
+    adminTokenFile: token.file,
+    adminTokenCreated: token.created,
+    replayed: node.replayed,
+    close() {
+      closing ??= (async () => {
+        // Stop accepting, let in-flight requests finish, then close the databases cleanly.
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+        await node.close();
+      })();
+      return closing;
+    },
+  };
+}

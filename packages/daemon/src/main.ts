@@ -1,0 +1,122 @@
+/**
+ * `cfgd`: one cfguardian node. Parses flags (env CFGD_* as fallbacks), starts the daemon, prints
+ * how to use it, and shuts down cleanly on SIGTERM/SIGINT.
+ */
+import { Command, InvalidArgumentError, Option } from "commander";
+import { DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_VALUE_BYTES, startDaemon } from "./daemon.js";
+import { createLogger } from "./logger.js";
+
+function positiveInt(raw: string): number {
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value <= 0) throw new InvalidArgumentError("must be a positive integer");
+  return value;
+}
+
+const program = new Command("cfgd")
+  .description("cfguardian node: stores configs with their history and serves the HTTP API")
+  .addOption(
+    new Option("--listen <host:port>", "address to serve").env("CFGD_LISTEN").default("127.0.0.1:7070"),
+  )
+  .addOption(
+    new Option("--data-dir <dir>", "where raft.db, state.db and admin-token live")
+      .env("CFGD_DATA_DIR")
+      .default("./.cfgd"),
+  )
+  .addOption(
+    new Option("--max-value-bytes <n>", "largest config value (canonical JSON bytes)")
+      .env("CFGD_MAX_VALUE_BYTES")
+      .default(DEFAULT_MAX_VALUE_BYTES)
+      .argParser(positiveInt),
+  )
+  .addOption(
+    new Option("--max-body-bytes <n>", "largest request body (a push carries many values)")
+      .env("CFGD_MAX_BODY_BYTES")
+      .default(DEFAULT_MAX_BODY_BYTES)
+      .argParser(positiveInt),
+  )
+  .addOption(
+    new Option("--log-format <format>", "json lines or readable lines (default: pretty on a terminal)")
+      .env("CFGD_LOG_FORMAT")
+      .choices(["json", "pretty"]),
+  )
+  .addOption(
+    new Option("--log-level <level>", "least level logged")
+      .env("CFGD_LOG_LEVEL")
+      .choices(["debug", "info", "warn", "error"])
+      .default("info"),
+  )
+  .version("0.1.0", "-V, --version")
+  .parse();
+
+const options = program.opts<{
+  listen: string;
+  dataDir: string;
+  maxValueBytes: number;
+  maxBodyBytes: number;
+  logFormat?: "json" | "pretty";
+  logLevel: "debug" | "info" | "warn" | "error";
+}>();
+const logger = createLogger({
+  format: options.logFormat ?? (process.stderr.isTTY ? "pretty" : "json"),
+  level: options.logLevel,
+});
+
+try {
+  const daemon = await startDaemon({
+    listen: options.listen,
+    dataDir: options.dataDir,
+    maxValueBytes: options.maxValueBytes,
+    maxBodyBytes: options.maxBodyBytes,
+    logger,
+    onFatal: (error) => {
+      logger.error("write path failed; exiting so that a restart replays the log in order", {
+        error: error.message,
+      });
+      process.exit(70);
+    },
+  });
+  logger.info("cfgd ready", {
+    url: daemon.url,
+    dataDir: options.dataDir,
+    replayedEntries: daemon.replayed,
+    adminTokenFile: daemon.adminTokenFile,
+  });
+  process.stdout.write(
+    `cfgd serving ${daemon.url} (data in ${options.dataDir})\n` +
+      `${daemon.adminTokenCreated ? "Created" : "Using"} the admin token in ${daemon.adminTokenFile}. To use it:\n` +
+      `  export CFG_SERVER=${daemon.url} CFG_TOKEN=$(cat ${daemon.adminTokenFile})\n`,
+  );
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info("shutting down", { signal });
+    const force = setTimeout(() => {
+      logger.warn("in-flight requests did not finish within 10 s; exiting");
+      process.exit(1);
+    }, 10_000);
+    force.unref();
+    daemon.close().then(
+      () => {
+        logger.info("stopped cleanly");
+        process.exit(0);
+      },
+      (error: Error) => {
+        logger.error("error while stopping", { error: error.message });
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  process.on("SIGINT", () => stop("SIGINT"));
+} catch (error) {
+  const err = error as NodeJS.ErrnoException;
+  if (err.code === "EADDRINUSE") {
+    process.stderr.write(
+      `cfgd: ${options.listen} is already in use; stop what runs there or pass --listen host:otherport\n`,
+    );
+  } else {
+    process.stderr.write(`cfgd: ${err.message}\n`);
+  }
+  process.exit(1);
+}

@@ -1,0 +1,270 @@
+/**
+ * Use cases behind the HTTP routes: build commands, propose them, turn outcomes into results or
+ * CfgErrors; and read the state, linearizably when asked.
+ */
+import { randomUUID } from "node:crypto";
+import {
+  CfgError,
+  type ChangeOp,
+  type ConfigEntry,
+  type ConfigList,
+  contentHash,
+  type GitProvenance,
+  type JsonValue,
+  type Manifest,
+  type ProjectInfo,
+  type ProjectList,
+  type PushResult,
+  type RevisionList,
+  type RevisionRecord,
+  type SchemaBinding,
+  type SchemaList,
+} from "@cfguardian/shared";
+import type { Proposer } from "../log/proposer.js";
+import type { Command, CommandBody } from "../state/commands.js";
+import type { StateMachine } from "../state/state-machine.js";
+import type { ConfigRow } from "../state/state-store.js";
+import { StateStore } from "../state/state-store.js";
+
+export type Consistency = "linearizable" | "serializable";
+
+export interface Clock {
+  now(): Date;
+}
+
+function entryOf(row: ConfigRow, revision: number): ConfigEntry {
+  return {
+    key: row.key,
+    value: StateStore.parseValue(row.value),
+    version: row.version,
+    revision,
+    modRevision: row.mod_revision,
+    sha256: row.sha256,
+    updatedAt: row.updated_at,
+  };
+}
+
+export class ConfigService {
+  constructor(
+    private readonly proposer: Proposer,
+    private readonly machine: StateMachine,
+    private readonly clock: Clock = { now: () => new Date() },
+  ) {}
+
+  private get store(): StateStore {
+    return this.machine.store;
+  }
+
+  private command(body: CommandBody, actor: string): Command {
+    return { ...body, meta: { id: randomUUID(), actor, at: this.clock.now().toISOString() } } as Command;
+  }
+
+  /** Propose and wait; a refused command becomes a CfgError with its code. */
+  private async run<T>(body: CommandBody, actor: string): Promise<T> {
+    const outcome = await this.proposer.propose(this.command(body, actor));
+    if (!outcome.ok) throw new CfgError(outcome.code, outcome.message, outcome.extensions ?? {});
+    return outcome.value as T;
+  }
+
+  /** A dry run sees linearizable state and changes nothing; it never enters the log. */
+  private async dryRun(body: CommandBody, actor: string): Promise<PushResult> {
+    await this.proposer.readBarrier();
+    const outcome = this.machine.simulate(this.command(body, actor));
+    if (!outcome.ok) throw new CfgError(outcome.code, outcome.message, outcome.extensions ?? {});
+    return { ...(outcome.value as PushResult), applied: false, dryRun: true };
+  }
+
+  async read<T>(consistency: Consistency, read: () => T): Promise<T> {
+    if (consistency === "linearizable") await this.proposer.readBarrier();
+    return read();
+  }
+
+  private project(name: string) {
+    const row = this.store.project(name);
+    if (!row)
+      throw new CfgError(
+        "not_found",
+        `project ${name} does not exist; create it with 'cfg project create ${name}'`,
+      );
+    return row;
+  }
+
+  createProject(name: string, actor: string): Promise<ProjectInfo> {
+    return this.run({ type: "create-project", name }, actor);
+  }
+
+  deleteProject(project: string, actor: string): Promise<{ deleted: string }> {
+    return this.run({ type: "delete-project", project }, actor);
+  }
+
+  listProjects(): ProjectList {
+    return {
+      items: this.store.projects().map((p) => ({
+        name: p.name,
+        revision: p.revision,
+        keyCount: this.store.keyCount(p.name),
+        createdAt: p.created_at,
+      })),
+    };
+  }
+
+  projectInfo(name: string): ProjectInfo {
+    this.project(name);
+    return this.machine.projectInfo(name);
+  }
+
+  push(
+    project: string,
+    request: {
+      baseRevision: number;
+      changes: ChangeOp[];
+      schemas?: SchemaBinding[];
+      git?: GitProvenance | null;
+      message?: string | null;
+      dryRun?: boolean;
+    },
+    actor: string,
+  ): Promise<PushResult> {
+    const body: CommandBody = {
+      type: "push",
+      project,
+      baseRevision: request.baseRevision,
+      changes: request.changes,
+      ...(request.schemas !== undefined ? { schemas: request.schemas } : {}),
+      git: request.git ?? null,
+      message: request.message ?? null,
+    };
+    return request.dryRun ? this.dryRun(body, actor) : this.run(body, actor);
+  }
+
+  rollback(
+    project: string,
+    request: {
+      toRevision: number;
+      keys?: string[];
+      baseRevision?: number;
+      message?: string;
+      dryRun?: boolean;
+    },
+    actor: string,
+  ): Promise<PushResult> {
+    const body: CommandBody = {
+      type: "rollback",
+      project,
+      toRevision: request.toRevision,
+      ...(request.keys ? { keys: request.keys } : {}),
+      ...(request.baseRevision !== undefined ? { baseRevision: request.baseRevision } : {}),
+      message: request.message ?? null,
+    };
+    return request.dryRun ? this.dryRun(body, actor) : this.run(body, actor);
+  }
+
+  async putKey(project: string, key: string, value: JsonValue, ifMatch: number | undefined, actor: string) {
+    const result = await this.run<{ push: PushResult; entry: { row: ConfigRow } | null }>(
+      { type: "put-key", project, key, value, ...(ifMatch !== undefined ? { ifMatch } : {}) },
+      actor,
+    );
+    return { push: result.push, entry: entryOf(result.entry!.row, result.push.revision) };
+  }
+
+  async deleteKey(project: string, key: string, ifMatch: number | undefined, actor: string) {
+    const result = await this.run<{ push: PushResult }>(
+      { type: "delete-key", project, key, ...(ifMatch !== undefined ? { ifMatch } : {}) },
+      actor,
+    );
+    return result.push;
+  }
+
+  putSchema(project: string, binding: SchemaBinding, actor: string): Promise<PushResult> {
+    return this.run({ type: "put-schema", project, binding }, actor);
+  }
+
+  deleteSchema(project: string, name: string, actor: string): Promise<PushResult> {
+    return this.run({ type: "delete-schema", project, name }, actor);
+  }
+
+  manifest(project: string): Manifest {
+    const row = this.project(project);
+    const entries: Manifest["entries"] = {};
+    for (const entry of this.store.manifest(project))
+      entries[entry.key] = { version: entry.version, sha256: entry.sha256 };
+    const schemas: Manifest["schemas"] = {};
+    for (const binding of this.store.schemaSetAt(project, row.revision).schemas) {
+      schemas[binding.name] = { match: binding.match, sha256: contentHash(binding) };
+    }
+    return { project, revision: row.revision, entries, schemas };
+  }
+
+  listConfigs(project: string, prefix: string, withValues: boolean): ConfigList {
+    const row = this.project(project);
+    return {
+      project,
+      revision: row.revision,
+      items: this.store.configs(project, prefix).map((config) => {
+        const entry = entryOf(config, row.revision);
+        if (!withValues) (entry as Partial<ConfigEntry>).value = undefined;
+        return entry;
+      }),
+    };
+  }
+
+  /** A key now, or as it was at `revision`. */
+  getConfig(project: string, key: string, revision?: number): ConfigEntry {
+    const row = this.project(project);
+    const missing = () =>
+      new CfgError(
+        "not_found",
+        `key ${key} does not exist in ${project}${revision !== undefined ? ` at revision ${revision}` : ""}`,
+      );
+    if (revision === undefined || revision >= row.revision) {
+      if (revision !== undefined && revision > row.revision) {
+        throw new CfgError("not_found", `${project} has no revision ${revision} (it is at ${row.revision})`);
+      }
+      const config = this.store.config(project, key);
+      if (!config) throw missing();
+      return entryOf(config, row.revision);
+    }
+    const version = this.store.versionAt(project, key, revision);
+    if (!version || version.value === null) throw missing();
+    const record = this.store.revision(project, version.revision);
+    return {
+      key,
+      value: StateStore.parseValue(version.value),
+      version: version.version,
+      revision,
+      modRevision: version.revision,
+      sha256: version.sha256!,
+      updatedAt: record?.createdAt ?? "",
+    };
+  }
+
+  revisions(project: string, before: number | undefined, limit: number): RevisionList {
+    const row = this.project(project);
+    const items = this.store.revisions(project, before ?? row.revision + 1, limit);
+    const oldest = items[items.length - 1];
+    return {
+      project,
+      revision: row.revision,
+      items,
+      nextBefore: oldest && oldest.revision > 1 ? oldest.revision : null,
+    };
+  }
+
+  revision(project: string, revision: number): RevisionRecord {
+    this.project(project);
+    const record = this.store.revision(project, revision);
+    if (!record) throw new CfgError("not_found", `${project} has no revision ${revision}`);
+    return record;
+  }
+
+  schemas(project: string): SchemaList {
+    const row = this.project(project);
+    return {
+      project,
+      revision: row.revision,
+      items: this.store
+        .schemaSetAt(project, row.revision)
+        .schemas.map((s) => ({ ...s, sha256: contentHash(s) })),
+    };
+  }
+}

@@ -1,0 +1,50 @@
+import type { ChangeOp, GitProvenance, JsonValue, SchemaBinding } from "@cfguardian/shared";
+
+/**
+ * What every command carries besides its payload. `at` and `actor` are fixed when the command is
+ * proposed, so applying a command never reads the clock: every node applies it identically.
+ */
+export interface CommandMeta {
+  /** Unique per proposal: lets the proposer find its outcome. */
+  id: string;
+  actor: string;
+  /** ISO time of the proposal. */
+  at: string;
+}
+
+export type CommandBody =
+  | { type: "create-project"; name: string }
+  | { type: "delete-project"; project: string }
+  | {
+      type: "push";
+      project: string;
+      baseRevision: number;
+      changes: ChangeOp[];
+      schemas?: SchemaBinding[];
+      git?: GitProvenance | null;
+      message?: string | null;
+    }
+  | {
+      type: "rollback";
+      project: string;
+      toRevision: number;
+      keys?: string[];
+      baseRevision?: number;
+      message?: string | null;
+    }
+  | { type: "put-key"; project: string; key: string; value: JsonValue; ifMatch?: number }
+  | { type: "delete-key"; project: string; key: string; ifMatch?: number }
+  | { type: "put-schema"; project: string; binding: SchemaBinding }
+  | { type: "delete-schema"; project: string; name: string };
+
+export type Command = CommandBody & { meta: CommandMeta };
+
+/** The result of applying one command: a value for the caller, or a coded error; never both. */
+export type ApplyOutcome =
+  | { ok: true; value: unknown }
+  | {
+      ok: false;
+      code: import("@cfguardian/shared").ErrorCode;
+      message: string;
+      extensions?: Record<string, unknown>;
+    };

@@ -1,0 +1,51 @@
+/** DDL of state.db. Every table is written only by the state machine's apply. */
+export const STATE_SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (
+  k TEXT PRIMARY KEY,
+  v TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS projects (
+  name TEXT PRIMARY KEY,
+  revision INTEGER NOT NULL,
+  created_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS configs (
+  project TEXT NOT NULL,
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  sha256 TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  mod_revision INTEGER NOT NULL,
+  updated_at TEXT NOT NULL,
+  PRIMARY KEY (project, key)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS key_versions (
+  project TEXT NOT NULL,
+  key TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  revision INTEGER NOT NULL,
+  value TEXT,
+  sha256 TEXT,
+  PRIMARY KEY (project, key, version)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS key_versions_by_revision ON key_versions (project, key, revision);
+CREATE TABLE IF NOT EXISTS revisions (
+  project TEXT NOT NULL,
+  revision INTEGER NOT NULL,
+  kind TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  actor TEXT NOT NULL,
+  message TEXT,
+  git TEXT,
+  rollback_to INTEGER,
+  schemas_changed INTEGER NOT NULL,
+  changes TEXT NOT NULL,
+  PRIMARY KEY (project, revision)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS schema_sets (
+  project TEXT NOT NULL,
+  revision INTEGER NOT NULL,
+  schemas TEXT NOT NULL,
+  PRIMARY KEY (project, revision)
+) WITHOUT ROWID;
+`;

@@ -1,0 +1,437 @@
+/**
+ * The state machine: applies committed commands to state.db. Applying is deterministic (no
+ * clock, no randomness: time and actor come in the command), and a command either applies whole
+ * or changes nothing: each runs in its own savepoint, and a rejected one (conflict, validation
+ * failure, missing project) is rolled back while its log index still counts as applied.
+ */
+import {
+  CfgError,
+  type ConflictEntry,
+  canonicalize,
+  canonicalJson,
+  checkSchemaSet,
+  compileSchemaSet,
+  type GitProvenance,
+  type JsonValue,
+  keyProblem,
+  type PlannedChange,
+  type ProjectInfo,
+  type PushResult,
+  projectNameProblem,
+  type RevisionKind,
+  type SchemaBinding,
+  type ValidationIssue,
+} from "@cfguardian/shared";
+import type { ApplyOutcome, Command } from "./commands.js";
+import { StateStore } from "./state-store.js";
+
+interface Desired {
+  key: string;
+  /** null: the key must not exist. */
+  value: JsonValue | null;
+}
+
+interface Prepared extends PlannedChange {
+  text: string | null;
+  sha256: string | null;
+}
+
+/** Thrown inside a savepoint to roll the command back; carries the outcome to report. */
+class Rejection extends Error {
+  constructor(readonly error: CfgError) {
+    super(error.message);
+  }
+}
+
+const reject = (code: CfgError["code"], message: string, extensions: Record<string, unknown> = {}): never => {
+  throw new Rejection(new CfgError(code, message, extensions));
+};
+
+/** Sentinel that makes a dry run roll back after computing its result. */
+class DryRunDone extends Error {
+  constructor(readonly value: unknown) {
+    super("dry run");
+  }
+}
+
+export class StateMachine {
+  constructor(readonly store: StateStore) {}
+
+  get appliedIndex(): number {
+    return this.store.appliedIndex();
+  }
+
+  /**
+   * Apply a batch of committed entries in one transaction, each command in its own savepoint, with
+   * the applied index written in the same transaction. A crash before the commit applies nothing
+   * of the batch; replay from the log applies it again from the recorded index.
+   */
+  applyBatch(entries: { index: number; command: Command | null }[]): ApplyOutcome[] {
+    const outcomes: ApplyOutcome[] = [];
+    this.store.db.transaction(() => {
+      for (const entry of entries) {
+        outcomes.push(entry.command ? this.applyOne(entry.command) : { ok: true, value: null });
+      }
+      if (entries.length > 0) this.store.setAppliedIndex(entries[entries.length - 1]!.index);
+    })();
+    return outcomes;
+  }
+
+  /** Run a command against the current state and roll it back: the answer of a dry run. */
+  simulate(command: Command): ApplyOutcome {
+    try {
+      this.store.db.transaction(() => {
+        const outcome = this.applyOne(command);
+        throw new DryRunDone(outcome);
+      })();
+    } catch (error) {
+      if (error instanceof DryRunDone) return error.value as ApplyOutcome;
+      throw error;
+    }
+    throw new Error("unreachable");
+  }
+
+  private applyOne(command: Command): ApplyOutcome {
+    try {
+      let value: unknown;
+      this.store.db.transaction(() => {
+        value = this.execute(command);
+      })();
+      return { ok: true, value };
+    } catch (error) {
+      if (error instanceof Rejection) {
+        return {
+          ok: false,
+          code: error.error.code,
+          message: error.message,
+          extensions: error.error.extensions,
+        };
+      }
+      throw error;
+    }
+  }
+
+  private execute(command: Command): unknown {
+    switch (command.type) {
+      case "create-project": {
+        const problem = projectNameProblem(command.name);
+        if (problem) reject("bad_request", problem);
+        if (this.store.project(command.name)) reject("conflict", `project ${command.name} already exists`);
+        this.store.insertProject(command.name, command.meta.at);
+        return this.projectInfo(command.name);
+      }
+      case "delete-project":
+        this.requireProject(command.project);
+        this.store.deleteProject(command.project);
+        return { deleted: command.project };
+      case "push":
+        return this.push(command);
+      case "rollback":
+        return this.rollback(command);
+      case "put-key":
+      case "delete-key":
+        return this.writeOneKey(command);
+      case "put-schema":
+      case "delete-schema":
+        return this.changeOneSchema(command);
+    }
+  }
+
+  projectInfo(name: string): ProjectInfo {
+    const row = this.requireProject(name);
+    return {
+      name: row.name,
+      revision: row.revision,
+      keyCount: this.store.keyCount(name),
+      createdAt: row.created_at,
+    };
+  }
+
+  private requireProject(name: string) {
+    const row = this.store.project(name);
+    if (!row)
+      reject("not_found", `project ${name} does not exist; create it with 'cfg project create ${name}'`);
+    return row!;
+  }
+
+  private push(command: Extract<Command, { type: "push" }>): PushResult {
+    const project = this.requireProject(command.project);
+    if (
+      !Number.isInteger(command.baseRevision) ||
+      command.baseRevision < 0 ||
+      command.baseRevision > project.revision
+    ) {
+      reject(
+        "bad_request",
+        `baseRevision ${command.baseRevision} is not a revision of ${command.project} (it is at ${project.revision})`,
+      );
+    }
+    const seen = new Set<string>();
+    const desired: Desired[] = [];
+    for (const change of command.changes) {
+      const problem = keyProblem(change.key);
+      if (problem) reject("bad_request", problem);
+      if (seen.has(change.key)) reject("bad_request", `key ${change.key} appears twice in one push`);
+      seen.add(change.key);
+      desired.push({ key: change.key, value: change.op === "put" ? change.value : null });
+    }
+    // Optimistic locking: any touched key changed after the plan's base revision refuses the push.
+    const conflicts: ConflictEntry[] = [];
+    for (const key of seen) {
+      const last = this.store.versionAt(command.project, key, project.revision);
+      if (last && last.revision > command.baseRevision) {
+        conflicts.push({
+          key,
+          currentVersion: last.value === null ? 0 : last.version,
+          changedAtRevision: last.revision,
+        });
+      }
+    }
+    const currentSchemas = this.store.schemaSetAt(command.project, project.revision);
+    if (command.schemas !== undefined && currentSchemas.revision > command.baseRevision) {
+      conflicts.push({ key: "(schemas)", currentVersion: 0, changedAtRevision: currentSchemas.revision });
+    }
+    if (conflicts.length > 0) {
+      reject(
+        "conflict",
+        `${conflicts.length} key(s) changed after revision ${command.baseRevision}; diff again and retry`,
+        {
+          conflicts,
+        },
+      );
+    }
+    return this.commit(
+      command,
+      "push",
+      desired,
+      command.schemas,
+      null,
+      command.git ?? null,
+      command.message ?? null,
+    );
+  }
+
+  private rollback(command: Extract<Command, { type: "rollback" }>): PushResult {
+    const project = this.requireProject(command.project);
+    const to = command.toRevision;
+    if (!Number.isInteger(to) || to < 0 || to >= project.revision) {
+      reject(
+        "bad_request",
+        `toRevision must be an earlier revision of ${command.project}: 0 to ${project.revision - 1}`,
+      );
+    }
+    if (command.baseRevision !== undefined && command.baseRevision !== project.revision) {
+      const changed = this.store.revisions(
+        command.project,
+        project.revision + 1,
+        project.revision - command.baseRevision,
+      );
+      const conflicts = changed.flatMap((r) =>
+        r.changes.map((c) => ({ key: c.key, currentVersion: c.version, changedAtRevision: r.revision })),
+      );
+      reject(
+        "conflict",
+        `${command.project} moved from revision ${command.baseRevision} to ${project.revision}; preview again`,
+        {
+          conflicts,
+        },
+      );
+    }
+    const then = this.store.stateAt(command.project, to);
+    let desired: Desired[];
+    let schemas: SchemaBinding[] | undefined;
+    if (command.keys) {
+      desired = command.keys.map((key) => {
+        const problem = keyProblem(key);
+        if (problem) reject("bad_request", problem);
+        const row = then.get(key);
+        return { key, value: row?.value ? StateStore.parseValue(row.value) : null };
+      });
+    } else {
+      desired = [...then.values()].map((row) => ({ key: row.key, value: StateStore.parseValue(row.value!) }));
+      for (const row of this.store.configs(command.project)) {
+        if (!then.has(row.key)) desired.push({ key: row.key, value: null });
+      }
+      schemas = this.store.schemaSetAt(command.project, to).schemas;
+    }
+    return this.commit(command, "rollback", desired, schemas, to, null, command.message ?? null);
+  }
+
+  private writeOneKey(command: Extract<Command, { type: "put-key" | "delete-key" }>) {
+    const project = this.requireProject(command.project);
+    const problem = keyProblem(command.key);
+    if (problem) reject("bad_request", problem);
+    const current = this.store.config(command.project, command.key);
+    if (command.ifMatch !== undefined && (current?.version ?? 0) !== command.ifMatch) {
+      reject(
+        "precondition_failed",
+        `If-Match: ${command.ifMatch} does not hold: ${command.key} is at version ${current?.version ?? 0}; nothing was changed`,
+        { currentVersion: current?.version ?? 0 },
+      );
+    }
+    if (command.type === "delete-key" && !current) {
+      reject("not_found", `key ${command.key} does not exist in ${command.project}`);
+    }
+    const value = command.type === "put-key" ? command.value : null;
+    const kind: RevisionKind = command.type === "put-key" ? "put" : "delete";
+    const result = this.commit(command, kind, [{ key: command.key, value }], undefined, null, null, null);
+    const row = this.store.config(command.project, command.key);
+    return { push: result, entry: row ? { row, revision: project.revision } : null };
+  }
+
+  private changeOneSchema(command: Extract<Command, { type: "put-schema" | "delete-schema" }>): PushResult {
+    const project = this.requireProject(command.project);
+    const current = this.store.schemaSetAt(command.project, project.revision).schemas;
+    const name = command.type === "put-schema" ? command.binding.name : command.name;
+    if (command.type === "delete-schema" && !current.some((s) => s.name === name)) {
+      reject("not_found", `schema ${name} does not exist in ${command.project}`);
+    }
+    const next = current.filter((s) => s.name !== name);
+    if (command.type === "put-schema") next.push(command.binding);
+    next.sort((a, b) => (a.name < b.name ? -1 : 1));
+    return this.commit(
+      command,
+      "schema",
+      [],
+      next,
+      null,
+      null,
+      `schema ${name} ${command.type === "put-schema" ? "set" : "deleted"}`,
+    );
+  }
+
+  /**
+   * The common end of every write: validate the resulting state against the schemas in force
+   * after it, refuse with every error, or write one new revision (none if nothing changes).
+   */
+  private commit(
+    command: Command & { project: string },
+    kind: RevisionKind,
+    desired: Desired[],
+    schemas: SchemaBinding[] | undefined,
+    rollbackTo: number | null,
+    git: GitProvenance | null,
+    message: string | null,
+  ): PushResult {
+    const project = this.requireProject(command.project);
+    const previousRevision = project.revision;
+    const changes: Prepared[] = [];
+    for (const { key, value } of desired) {
+      const current = this.store.config(command.project, key);
+      if (value === null) {
+        if (current) {
+          changes.push({
+            op: "delete",
+            key,
+            fromVersion: current.version,
+            toVersion: 0,
+            before: StateStore.parseValue(current.value),
+            text: null,
+            sha256: null,
+          });
+        }
+        continue;
+      }
+      let canonical: { text: string; sha256: string };
+      try {
+        canonical = canonicalize(value);
+      } catch (error) {
+        return reject("bad_request", `value of ${key} is not JSON: ${(error as Error).message}`);
+      }
+      if (current?.sha256 === canonical.sha256) continue;
+      changes.push({
+        op: "put",
+        key,
+        fromVersion: current?.version ?? 0,
+        toVersion: (current?.version ?? 0) + 1,
+        ...(current ? { before: StateStore.parseValue(current.value) } : {}),
+        after: value,
+        text: canonical.text,
+        sha256: canonical.sha256,
+      });
+    }
+    const currentSchemas = this.store.schemaSetAt(command.project, previousRevision).schemas;
+    let nextSchemas = currentSchemas;
+    let schemasChanged = false;
+    if (schemas !== undefined) {
+      const problems = checkSchemaSet(schemas);
+      if (problems.length > 0) {
+        reject("validation_failed", `${problems.length} problem(s) in the schema set; nothing was applied`, {
+          errors: problems,
+        });
+      }
+      const normalized = [...schemas]
+        .map((s) => ({ name: s.name, match: s.match, schema: s.schema }))
+        .sort((a, b) => (a.name < b.name ? -1 : 1));
+      schemasChanged = canonicalJson(normalized) !== canonicalJson(currentSchemas);
+      nextSchemas = normalized;
+    }
+    const issues = this.validate(command.project, changes, nextSchemas, schemasChanged);
+    if (issues.length > 0) {
+      reject("validation_failed", `${issues.length} schema violation(s); nothing was applied`, {
+        errors: issues,
+      });
+    }
+    const result: PushResult = {
+      project: command.project,
+      revision: previousRevision,
+      previousRevision,
+      applied: false,
+      dryRun: false,
+      changes: changes.map(({ text: _t, sha256: _s, ...change }) => change),
+      schemasChanged,
+    };
+    if (changes.length === 0 && !schemasChanged) return result;
+    const revision = previousRevision + 1;
+    const written = changes.map((change) => ({
+      op: change.op,
+      key: change.key,
+      version: this.store.writeKey(
+        command.project,
+        change.key,
+        change.text,
+        change.sha256,
+        revision,
+        command.meta.at,
+      ),
+    }));
+    if (schemasChanged) this.store.setSchemaSet(command.project, revision, nextSchemas);
+    this.store.setRevision(command.project, revision);
+    this.store.insertRevision({
+      project: command.project,
+      revision,
+      kind,
+      createdAt: command.meta.at,
+      actor: command.meta.actor,
+      message: message ?? git?.message ?? null,
+      git,
+      rollbackTo,
+      schemasChanged,
+      changes: written,
+    });
+    return { ...result, revision, applied: true };
+  }
+
+  /** Every schema error of the state after `changes`: new values, and all values if schemas changed. */
+  private validate(
+    project: string,
+    changes: Prepared[],
+    schemas: SchemaBinding[],
+    schemasChanged: boolean,
+  ): ValidationIssue[] {
+    if (schemas.length === 0) return [];
+    const compiled = compileSchemaSet(schemas);
+    const issues: ValidationIssue[] = [];
+    const changed = new Set(changes.map((c) => c.key));
+    for (const change of changes) {
+      if (change.op === "put") issues.push(...compiled.validate(change.key, change.after!));
+    }
+    if (schemasChanged) {
+      for (const row of this.store.configs(project)) {
+        if (changed.has(row.key) || compiled.schemasFor(row.key).length === 0) continue;
+        issues.push(...compiled.validate(row.key, StateStore.parseValue(row.value)));
+      }
+    }
+    return issues;
+  }
+}
