@@ -343,7 +343,7 @@ export class StateMachine {
         op: "put",
         key,
         fromVersion: current?.version ?? 0,
-        toVersion: (current?.version ?? 0) + 1,
+        toVersion: this.store.nextVersion(command.project, key),
         ...(current ? { before: StateStore.parseValue(current.value) } : {}),
         after: value,
         text: canonical.text,

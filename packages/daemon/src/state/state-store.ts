@@ -166,6 +166,11 @@ export class StateStore {
     return new Map(rows.filter((row) => row.value !== null).map((row) => [row.key, row]));
   }
 
+  /** The version a key's next change gets (versions keep counting across deletes). */
+  nextVersion(project: string, key: string): number {
+    return ((this.s.lastVersion.get(project, key) as number | null) ?? 0) + 1;
+  }
+
   /** Write a key's new value (null: delete) as a new version at `revision`. Returns the version. */
   writeKey(
     project: string,
@@ -175,7 +180,7 @@ export class StateStore {
     revision: number,
     at: string,
   ): number {
-    const version = ((this.s.lastVersion.get(project, key) as number | null) ?? 0) + 1;
+    const version = this.nextVersion(project, key);
     this.s.insertVersion.run(project, key, version, revision, text, sha256);
     if (text === null) this.s.deleteConfig.run(project, key);
     else this.s.upsertConfig.run(project, key, text, sha256, version, revision, at);
