@@ -63,7 +63,9 @@ describe("auth and errors", () => {
   it("answers unknown routes, bad names and malformed JSON with problems", async () => {
     const { call } = await withProject();
     expect((await call("GET", "/v1/nope")).body).toMatchObject({ code: "not_found" });
-    expect((await call("POST", "/v1/projects", { name: "Bad Name" })).body).toMatchObject({ code: "bad_request" });
+    expect((await call("POST", "/v1/projects", { name: "Bad Name" })).body).toMatchObject({
+      code: "bad_request",
+    });
     expect((await call("POST", "/v1/projects", { name: "shop" })).status).toBe(409);
     const bad = await call("PUT", "/v1/projects/shop/configs/a", "{not json");
     expect(bad.status).toBe(400);
@@ -76,7 +78,11 @@ describe("auth and errors", () => {
     const big = await call("PUT", "/v1/projects/shop/configs/big", { blob: "x".repeat(2000) });
     expect(big.status).toBe(413);
     expect(big.body).toMatchObject({ code: "payload_too_large", key: "big" });
-    const huge = await call("POST", "/v1/projects/shop/pushes", { baseRevision: 0, changes: [], pad: "x".repeat(70_000) });
+    const huge = await call("POST", "/v1/projects/shop/pushes", {
+      baseRevision: 0,
+      changes: [],
+      pad: "x".repeat(70_000),
+    });
     expect(huge.status).toBe(413);
     expect((await call("GET", "/v1/projects/shop")).body.revision).toBe(0);
   });
@@ -85,24 +91,51 @@ describe("auth and errors", () => {
 describe("single-key reads and writes", () => {
   it("versions keys, honours If-Match and If-None-Match, and reads old revisions", async () => {
     const { call, app } = await withProject();
-    const created = await call("PUT", "/v1/projects/shop/configs/features/flags", { on: true }, { "if-match": "0" });
+    const created = await call(
+      "PUT",
+      "/v1/projects/shop/configs/features/flags",
+      { on: true },
+      { "if-match": "0" },
+    );
     expect(created.status).toBe(200);
-    expect(created.body).toMatchObject({ key: "features/flags", version: 1, revision: 1, value: { on: true } });
+    expect(created.body).toMatchObject({
+      key: "features/flags",
+      version: 1,
+      revision: 1,
+      value: { on: true },
+    });
     expect(created.headers.get("etag")).toBe('"1"');
-    const stale = await call("PUT", "/v1/projects/shop/configs/features/flags", { on: false }, { "if-match": '"0"' });
+    const stale = await call(
+      "PUT",
+      "/v1/projects/shop/configs/features/flags",
+      { on: false },
+      { "if-match": '"0"' },
+    );
     expect(stale.status).toBe(412);
     expect(stale.body.code).toBe("precondition_failed");
-    const updated = await call("PUT", "/v1/projects/shop/configs/features/flags", { on: false }, { "if-match": '"1"' });
+    const updated = await call(
+      "PUT",
+      "/v1/projects/shop/configs/features/flags",
+      { on: false },
+      { "if-match": '"1"' },
+    );
     expect(updated.body).toMatchObject({ version: 2, revision: 2 });
     const notModified = await app.request("/v1/projects/shop/configs/features/flags", {
       headers: { authorization: `Bearer ${TOKEN}`, "if-none-match": '"2"' },
     });
     expect(notModified.status).toBe(304);
-    expect((await call("GET", "/v1/projects/shop/configs/features/flags?revision=1")).body.value).toEqual({ on: true });
-    expect((await call("DELETE", "/v1/projects/shop/configs/features/flags", undefined, { "if-match": "1" })).status).toBe(412);
+    expect((await call("GET", "/v1/projects/shop/configs/features/flags?revision=1")).body.value).toEqual({
+      on: true,
+    });
+    expect(
+      (await call("DELETE", "/v1/projects/shop/configs/features/flags", undefined, { "if-match": "1" }))
+        .status,
+    ).toBe(412);
     expect((await call("DELETE", "/v1/projects/shop/configs/features/flags")).body.revision).toBe(3);
     expect((await call("GET", "/v1/projects/shop/configs/features/flags")).status).toBe(404);
-    expect((await call("GET", "/v1/projects/shop/configs/features/flags?revision=2")).body.value).toEqual({ on: false });
+    expect((await call("GET", "/v1/projects/shop/configs/features/flags?revision=2")).body.value).toEqual({
+      on: false,
+    });
     const history = await call("GET", "/v1/projects/shop/pushes");
     expect(history.body.items.map((r: { kind: string }) => r.kind)).toEqual(["delete", "put", "put"]);
   });
@@ -125,7 +158,12 @@ describe("pushes", () => {
     const again = await call("POST", "/v1/projects/shop/pushes", { ...body, baseRevision: 1 });
     expect(again.body).toMatchObject({ revision: 1, applied: false, changes: [] });
     const record = await call("GET", "/v1/projects/shop/pushes/1");
-    expect(record.body).toMatchObject({ kind: "push", message: "first", git: { branch: "main" }, actor: "admin" });
+    expect(record.body).toMatchObject({
+      kind: "push",
+      message: "first",
+      git: { branch: "main" },
+      actor: "admin",
+    });
     const manifest = await call("GET", "/v1/projects/shop/manifest");
     expect(Object.keys(manifest.body.entries)).toEqual(["services/api", "services/web"]);
     expect(manifest.body.schemas.service.match).toBe("services/*");
@@ -134,8 +172,14 @@ describe("pushes", () => {
 
   it("refuses a stale push with the conflicting keys, applying nothing", async () => {
     const { call } = await withProject();
-    await call("POST", "/v1/projects/shop/pushes", { baseRevision: 0, changes: [{ op: "put", key: "a", value: 1 }] });
-    await call("POST", "/v1/projects/shop/pushes", { baseRevision: 1, changes: [{ op: "put", key: "a", value: 2 }] });
+    await call("POST", "/v1/projects/shop/pushes", {
+      baseRevision: 0,
+      changes: [{ op: "put", key: "a", value: 1 }],
+    });
+    await call("POST", "/v1/projects/shop/pushes", {
+      baseRevision: 1,
+      changes: [{ op: "put", key: "a", value: 2 }],
+    });
     const stale = await call("POST", "/v1/projects/shop/pushes", {
       baseRevision: 1,
       changes: [
@@ -165,7 +209,12 @@ describe("pushes", () => {
     expect(refused.status).toBe(422);
     expect(refused.body.errors).toEqual([
       { key: "services/api", pointer: "/port", message: "must be integer", schema: "service" },
-      { key: "services/web", pointer: "/port", message: 'missing required property "port"', schema: "service" },
+      {
+        key: "services/web",
+        pointer: "/port",
+        message: 'missing required property "port"',
+        schema: "service",
+      },
       { key: "services/old", pointer: "/port", message: "must be integer", schema: "service" },
     ]);
     expect((await call("GET", "/v1/projects/shop")).body.revision).toBe(1);
@@ -185,7 +234,11 @@ describe("pushes", () => {
       changes: [{ op: "put", key: "a", value: { x: 1 } }],
       dryRun: true,
     });
-    expect(dry.body).toMatchObject({ applied: false, dryRun: true, changes: [{ op: "put", key: "a", toVersion: 1 }] });
+    expect(dry.body).toMatchObject({
+      applied: false,
+      dryRun: true,
+      changes: [{ op: "put", key: "a", toVersion: 1 }],
+    });
     expect((await call("GET", "/v1/projects/shop")).body.revision).toBe(0);
   });
 });
@@ -219,10 +272,15 @@ describe("rollback", () => {
     const manifest = await call("GET", "/v1/projects/shop/manifest");
     expect(Object.keys(manifest.body.entries).sort()).toEqual(["b", "services/api"]);
     expect(manifest.body.schemas).toEqual({});
-    expect((await call("GET", "/v1/projects/shop/pushes/3")).body).toMatchObject({ kind: "rollback", rollbackTo: 1 });
+    expect((await call("GET", "/v1/projects/shop/pushes/3")).body).toMatchObject({
+      kind: "rollback",
+      rollbackTo: 1,
+    });
     const keysOnly = await call("POST", "/v1/projects/shop/rollback", { toRevision: 2, keys: ["c"] });
     // c was deleted by the rollback (version 2); restoring it makes version 3.
-    expect(keysOnly.body.changes).toEqual([{ op: "put", key: "c", fromVersion: 0, toVersion: 3, after: true }]);
+    expect(keysOnly.body.changes).toEqual([
+      { op: "put", key: "c", fromVersion: 0, toVersion: 3, after: true },
+    ]);
     // b has the same content at revision 3 as now: nothing to change, no revision.
     const same = await call("POST", "/v1/projects/shop/rollback", { toRevision: 3, keys: ["b"] });
     expect(same.body).toMatchObject({ applied: false, revision: 4, changes: [] });

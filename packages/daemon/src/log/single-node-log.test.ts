@@ -15,19 +15,40 @@ describe("SingleNodeLog", () => {
     const dir = mkdtempSync(join(tmpdir(), "cfgd-log-"));
     const first = openNode(dir);
     await first.service.createProject("shop", "test");
-    await first.service.push("shop", { baseRevision: 0, changes: [{ op: "put", key: "a", value: 1 }] }, "test");
+    await first.service.push(
+      "shop",
+      { baseRevision: 0, changes: [{ op: "put", key: "a", value: 1 }] },
+      "test",
+    );
     await first.close();
 
     // A crash after the log's fsync and before state.db's commit: entries durable, not applied.
     const raft = new RaftLogStore(openDatabase(join(dir, "raft.db"), true));
     const last = raft.lastIndex();
     const pending: Command[] = [
-      { type: "push", project: "shop", baseRevision: 1, changes: [{ op: "put", key: "a", value: 2 }], meta: meta("x") },
-      { type: "push", project: "shop", baseRevision: 2, changes: [{ op: "put", key: "b", value: 3 }], meta: meta("y") },
+      {
+        type: "push",
+        project: "shop",
+        baseRevision: 1,
+        changes: [{ op: "put", key: "a", value: 2 }],
+        meta: meta("x"),
+      },
+      {
+        type: "push",
+        project: "shop",
+        baseRevision: 2,
+        changes: [{ op: "put", key: "b", value: 3 }],
+        meta: meta("y"),
+      },
     ];
     raft.save(
       { term: 1, vote: null, commit: last + 2 },
-      pending.map((command, i) => ({ index: last + 1 + i, term: 1, type: "normal", data: JSON.stringify(command) })),
+      pending.map((command, i) => ({
+        index: last + 1 + i,
+        term: 1,
+        type: "normal",
+        data: JSON.stringify(command),
+      })),
     );
     raft.close();
 
@@ -49,7 +70,9 @@ describe("SingleNodeLog", () => {
     const node = openNode(mkdtempSync(join(tmpdir(), "cfgd-group-")));
     await node.service.createProject("shop", "test");
     const before = { ...node.log.stats };
-    const writes = Array.from({ length: 50 }, (_, i) => node.service.putKey("shop", `k${i}`, { i }, undefined, "test"));
+    const writes = Array.from({ length: 50 }, (_, i) =>
+      node.service.putKey("shop", `k${i}`, { i }, undefined, "test"),
+    );
     const results = await Promise.all(writes);
     expect(new Set(results.map((r) => r.entry.revision)).size).toBe(50);
     expect(node.log.stats.entries - before.entries).toBe(50);
@@ -62,7 +85,9 @@ describe("the cfgd binary", () => {
   it("creates a 0600 admin token, serves, and exits 0 on SIGTERM", async () => {
     const dir = mkdtempSync(join(tmpdir(), "cfgd-bin-"));
     const bin = resolve(import.meta.dirname, "../../bin/cfgd.js");
-    const child = spawn(process.execPath, [bin, "--listen", "127.0.0.1:0", "--data-dir", dir], { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [bin, "--listen", "127.0.0.1:0", "--data-dir", dir], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     try {
       const url = await new Promise<string>((done, fail) => {
         let out = "";
