@@ -1,0 +1,5 @@
+export * from "./errors.js";
+export { RaftLog } from "./log.js";
+export { RawNode } from "./raw-node.js";
+export { MemoryStorage, type Storage } from "./storage.js";
+export * from "./types.js";
