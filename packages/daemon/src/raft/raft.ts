@@ -128,7 +128,7 @@ export class Raft {
     this.pendingConfIndex = 0;
     this.uncommittedSize = 0;
     const last = this.log.lastIndex();
-    for (const [id, pr] of this.prs) {
+    for (const id of this.prs.keys()) {
       const fresh = new Progress(last + 1, this.maxInflight, this.learners.has(id));
       if (id === this.id) fresh.match = last;
       this.prs.set(id, fresh);

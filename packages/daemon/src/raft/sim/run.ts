@@ -97,7 +97,7 @@ export function runSeed(options: RunOptions): RunResult {
       },
       onRead(node, requestId) {
         const p = pending.get(requestId);
-        if (!p || p.entry.op.kind !== "get") return;
+        if (p?.entry.op.kind !== "get") return;
         complete(requestId, node, node.disk.kv.data[p.entry.op.key] ?? null);
       },
       ...(trace ? { trace } : {}),
