@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { gateProxy } from "./helpers/gate-proxy.js";
 import { api, cfg, type Daemon, killAll, startDaemon } from "./helpers/processes.js";
 import { exampleRepo } from "./helpers/repo.js";
 
@@ -162,6 +163,52 @@ describe("the GitOps loop: real cfg against a real cfgd", () => {
     expect(live.body.value.replicas).toBe(10);
   });
 
+  it("cfg push exits 3 and names the keys when another push lands between its plan and its push", async () => {
+    const a = exampleRepo();
+    const b = exampleRepo();
+    a.editJson(
+      prodApi,
+      (v) => {
+        v.replicas = 20;
+      },
+      "Scale to 20",
+    );
+    b.editJson(
+      prodApi,
+      (v) => {
+        v.replicas = 21;
+      },
+      "Scale to 21",
+    );
+    const proxy = await gateProxy(
+      daemon.url,
+      (method, path) => method === "POST" && path.endsWith("/pushes"),
+    );
+    try {
+      // A plans through the proxy, which holds its push; B pushes directly; then A's push goes on.
+      const pushA = cfg(["push", "--target", "prod", "--yes"], {
+        cwd: a.dir,
+        env: { CFG_SERVER: proxy.url, CFG_TOKEN: daemon.token },
+      });
+      await proxy.held;
+      const pushB = await cfg(["push", "--target", "prod", "--yes"], { cwd: b.dir, daemon });
+      expect(pushB.code, pushB.stderr).toBe(0);
+      proxy.open();
+      const result = await pushA;
+      expect(result.code).toBe(3);
+      expect(result.stderr).toMatch(/services\/api: changed at revision \d+/);
+      expect(result.stderr).toContain("Run 'cfg diff'");
+    } finally {
+      await proxy.close();
+    }
+    const live = await api<{ value: { replicas: number } }>(
+      daemon,
+      "GET",
+      "/v1/projects/shop-prod/configs/services/api",
+    );
+    expect(live.body.value.replicas).toBe(21);
+  });
+
   it("refuses a schema violation listing every error, and lands a schema with the config that needs it", async () => {
     const repo = exampleRepo();
     const before = await api<{ revision: number }>(daemon, "GET", "/v1/projects/shop-staging/manifest");
@@ -240,6 +287,12 @@ describe("the GitOps loop: real cfg against a real cfgd", () => {
   it("rolls back to an earlier revision as a new revision, and reads old values", async () => {
     const repo = exampleRepo();
     const start = await api<{ revision: number }>(daemon, "GET", "/v1/projects/shop-prod/manifest");
+    const before = await api<{ value: { replicas: number } }>(
+      daemon,
+      "GET",
+      "/v1/projects/shop-prod/configs/services/api",
+    );
+    const replicas = before.body.value.replicas;
     repo.editJson(
       prodApi,
       (v) => {
@@ -266,14 +319,14 @@ describe("the GitOps loop: real cfg against a real cfgd", () => {
       daemon,
     });
     expect(rolled.code, rolled.stderr).toBe(0);
-    expect(rolled.stdout).toContain("~ /replicas: 12 -> 10");
+    expect(rolled.stdout).toContain(`~ /replicas: 12 -> ${replicas}`);
     expect(rolled.stdout).toMatch(/Rolled back shop-prod to the content of revision \d+ as new revision \d+/);
     const live = await api<{ value: { replicas: number } }>(
       daemon,
       "GET",
       "/v1/projects/shop-prod/configs/services/api",
     );
-    expect(live.body.value.replicas).toBe(10);
+    expect(live.body.value.replicas).toBe(replicas);
     const history = await api<{ items: Revision[] }>(daemon, "GET", "/v1/projects/shop-prod/pushes?limit=1");
     expect(history.body.items[0]).toMatchObject({ kind: "rollback", rollbackTo: start.body.revision });
   });
