@@ -5,9 +5,16 @@ import { defineConfig } from "vitest/config";
 // unit tests never depend on a stale build; end-to-end tests spawn the built binaries.
 export default defineConfig({
   resolve: {
-    alias: {
-      "@cfguardian/shared": fileURLToPath(new URL("./packages/shared/src/index.ts", import.meta.url)),
-    },
+    alias: [
+      {
+        find: "@cfguardian/shared/schema-validation",
+        replacement: fileURLToPath(new URL("./packages/shared/src/schema-validation.ts", import.meta.url)),
+      },
+      {
+        find: "@cfguardian/shared",
+        replacement: fileURLToPath(new URL("./packages/shared/src/index.ts", import.meta.url)),
+      },
+    ],
   },
   test: {
     include: ["packages/*/src/**/*.test.{ts,tsx}", "packages/*/test/**/*.test.{ts,tsx}"],

@@ -3,7 +3,6 @@
  */
 import { CfgError } from "@cfguardian/shared";
 import { CommanderError } from "commander";
-import { consola } from "consola";
 import { type Context, type Io, makeContext } from "./context.js";
 import { ApiError, InterruptedError, LocalValidationError } from "./errors.js";
 import { EXIT, errorExitOverride, exitCodeFor } from "./exit-codes.js";
@@ -18,6 +17,7 @@ const io: Io = {
   cwd: process.cwd(),
   now: () => new Date(),
   async confirm(question) {
+    const { consola } = await import("consola");
     const answer = await consola.prompt(question, { type: "confirm", initial: false, cancel: "symbol" });
     return answer === true;
   },

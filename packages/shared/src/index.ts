@@ -4,4 +4,6 @@ export * from "./errors.js";
 export * from "./json-diff.js";
 export * from "./key-glob.js";
 export * from "./names.js";
-export * from "./schema-validation.js";
+// NB: schema validation (ajv) is a separate entry point, "@cfguardian/shared/schema-validation",
+// so that importing the contract does not load a JSON Schema compiler.
+export type { CompiledSchemaSet, SchemaBinding } from "./schema-validation.js";

@@ -37,7 +37,7 @@ export function planJson(plan: Plan, targetName: string) {
 }
 
 export async function runDiff(options: DiffOptions, context: Context): Promise<number> {
-  const { target, local } = loadTarget(context, context.globals, options.target);
+  const { target, local } = await loadTarget(context, context.globals, options.target);
   const client = context.client(target.server);
   const plan = await makePlan(client, local, options.prune === true);
   if (context.json) printJson(context, planJson(plan, target.name));

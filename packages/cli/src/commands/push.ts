@@ -21,7 +21,7 @@ export interface PushOptions {
 
 /** Validate, plan, show, confirm, then send one atomic push with git provenance. */
 export async function runPush(options: PushOptions, context: Context): Promise<number> {
-  const { config, target, local } = loadTarget(context, context.globals, options.target);
+  const { config, target, local } = await loadTarget(context, context.globals, options.target);
   const git = await readGitState(config.root);
   if (!git) context.warn(`${config.root} is not in a git work tree; the push will carry no git provenance.`);
   else if (git.dirtyPaths.length > 0 && !options.allowDirty) {

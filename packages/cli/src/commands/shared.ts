@@ -19,18 +19,18 @@ export interface LoadedTarget {
 }
 
 /** Load cfg.json and one target's files; print every problem and stop if there is any. */
-export function loadTarget(
+export async function loadTarget(
   context: Context,
   globals: GlobalOptions,
   targetName: string | undefined,
-): LoadedTarget {
+): Promise<LoadedTarget> {
   const loaded = loadRepoConfig(globals.dir ?? context.io.cwd);
   if (!loaded.ok) {
     printProblems(context, loaded.problems);
     throw new LocalValidationError(loaded.problems.length);
   }
   const target = pickTarget(loaded.config, targetName);
-  const local = loadLocalState(loaded.config, target, context.io.cwd);
+  const local = await loadLocalState(loaded.config, target, context.io.cwd);
   if (local.problems.length > 0) {
     printProblems(context, local.problems);
     throw new LocalValidationError(local.problems.length);

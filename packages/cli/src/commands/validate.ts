@@ -18,7 +18,7 @@ export interface ValidateResult {
 }
 
 /** Check cfg.json, the schema files and every config of each target, offline. */
-export function runValidate(options: ValidateOptions, context: Context): ValidateResult {
+export async function runValidate(options: ValidateOptions, context: Context): Promise<ValidateResult> {
   const loaded = loadRepoConfig(context.globals.dir ?? context.io.cwd);
   if (!loaded.ok) return { ok: false, targets: [], problems: loaded.problems };
   const targets = options.target ? [pickTarget(loaded.config, options.target)] : loaded.config.targets;
@@ -26,7 +26,7 @@ export function runValidate(options: ValidateOptions, context: Context): Validat
   const seen = new Set<string>();
   const summary: ValidateResult["targets"] = [];
   for (const target of targets) {
-    const local = loadLocalState(loaded.config, target, context.io.cwd);
+    const local = await loadLocalState(loaded.config, target, context.io.cwd);
     for (const problem of local.problems) {
       // Schema problems are the same for every target: report each once.
       const id = `${problem.file}:${problem.line}:${problem.column}:${problem.message}`;
@@ -46,7 +46,7 @@ export function register(program: Command, context: () => Context): void {
     .addHelpText("after", "\nExamples:\n  $ cfg validate\n  $ cfg validate --target prod --output json")
     .action(async (options: ValidateOptions) => {
       const ctx = context();
-      const result = runValidate(options, ctx);
+      const result = await runValidate(options, ctx);
       if (ctx.json) printJson(ctx, result);
       else {
         printProblems(ctx, result.problems);

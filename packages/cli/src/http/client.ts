@@ -1,5 +1,5 @@
 import { CfgError, isErrorCode, type Problem } from "@cfguardian/shared";
-import { Agent, type Dispatcher, request } from "undici";
+import type { Dispatcher } from "undici";
 import { ApiError } from "../errors.js";
 
 export interface ApiClientOptions {
@@ -28,7 +28,7 @@ export interface ApiResponse<T> {
 export class ApiClient {
   readonly server: string;
   private readonly token: string | undefined;
-  private readonly dispatcher: Dispatcher;
+  private dispatcher: Dispatcher | undefined;
   private readonly timeoutMs: number;
   private readonly verbose: ((line: string) => void) | undefined;
 
@@ -37,11 +37,10 @@ export class ApiClient {
     this.token = options.token;
     this.timeoutMs = options.timeoutMs ?? 30_000;
     this.verbose = options.verbose;
-    this.dispatcher = new Agent({ connections: 16, keepAliveTimeout: 10_000 });
   }
 
   async close(): Promise<void> {
-    await this.dispatcher.close();
+    await this.dispatcher?.close();
   }
 
   get<T>(path: string, options: RequestOptions = {}): Promise<T> {
@@ -67,6 +66,9 @@ export class ApiClient {
       headers["content-type"] = "application/json";
     }
     const started = performance.now();
+    // NB: undici is loaded on the first request, so commands that never call the server start fast.
+    const { Agent, request } = await import("undici");
+    this.dispatcher ??= new Agent({ connections: 16, keepAliveTimeout: 10_000 });
     let response: Dispatcher.ResponseData;
     try {
       response = await request(url, {

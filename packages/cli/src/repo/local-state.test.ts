@@ -61,7 +61,7 @@ describe("cfg.json", () => {
 });
 
 describe("loadLocalState", () => {
-  it("derives keys, hashes content and lists every problem with its location", () => {
+  it("derives keys, hashes content and lists every problem with its location", async () => {
     const root = repo({
       "cfg.json": cfgJson,
       "schemas/service.json": schema,
@@ -73,7 +73,7 @@ describe("loadLocalState", () => {
     });
     const loaded = loadRepoConfig(root);
     if (!loaded.ok) throw new Error("cfg.json should load");
-    const state = loadLocalState(loaded.config, pickTarget(loaded.config, "staging"), root);
+    const state = await loadLocalState(loaded.config, pickTarget(loaded.config, "staging"), root);
     expect([...state.configs.keys()].sort()).toEqual(["services/api", "services/web"]);
     const problems = state.problems.map((p) => `${p.file}:${p.line}:${p.column}: ${p.message}`);
     expect(problems).toEqual([

@@ -2,8 +2,6 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import {
   canonicalize,
-  checkSchemaSet,
-  compileSchemaSet,
   contentHash,
   type JsonValue,
   keyFromRelativePath,
@@ -54,11 +52,15 @@ function listJsonFiles(dir: string): string[] {
   return out.sort();
 }
 
+/** ajv is loaded only by commands that validate, so the others start fast. */
+const schemaValidation = () => import("@cfguardian/shared/schema-validation");
+
 /** Load and parse the repository's schema files (shared by every target). */
-export function loadSchemas(
+export async function loadSchemas(
   config: RepoConfig,
   cwd: string,
-): { schemas: LocalSchema[]; problems: FileProblem[] } {
+): Promise<{ schemas: LocalSchema[]; problems: FileProblem[] }> {
+  const { checkSchemaSet } = await schemaValidation();
   const schemas: LocalSchema[] = [];
   const problems: FileProblem[] = [];
   for (const ref of config.schemas) {
@@ -83,8 +85,13 @@ export function loadSchemas(
  * Read a target's directory: every `.json` file becomes a key; JSON syntax, key names and the
  * schemas bound to each key are checked, and every problem is collected (none stops the scan).
  */
-export function loadLocalState(config: RepoConfig, target: TargetConfig, cwd: string): LocalState {
-  const { schemas, problems } = loadSchemas(config, cwd);
+export async function loadLocalState(
+  config: RepoConfig,
+  target: TargetConfig,
+  cwd: string,
+): Promise<LocalState> {
+  const { schemas, problems } = await loadSchemas(config, cwd);
+  const { compileSchemaSet } = await schemaValidation();
   const configs = new Map<string, LocalConfig>();
   const dir = join(config.root, target.dir);
   let isDir = false;

@@ -9,8 +9,6 @@ import {
   type ConflictEntry,
   canonicalize,
   canonicalJson,
-  checkSchemaSet,
-  compileSchemaSet,
   type GitProvenance,
   type JsonValue,
   keyProblem,
@@ -22,6 +20,7 @@ import {
   type SchemaBinding,
   type ValidationIssue,
 } from "@cfguardian/shared";
+import { checkSchemaSet, compileSchemaSet } from "@cfguardian/shared/schema-validation";
 import type { ApplyOutcome, Command } from "./commands.js";
 import { StateStore } from "./state-store.js";
 
