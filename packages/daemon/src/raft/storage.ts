@@ -16,6 +16,22 @@ export interface Storage {
   snapshot(): Snapshot;
 }
 
+/**
+ * A Storage the driver writes to, in the order the persistence contract gives. Implemented by
+ * MemoryStorage (tests, simulator) and by the SQLite adapter outside the core.
+ */
+export interface WritableStorage extends Storage {
+  setHardState(hardState: HardState): void;
+  /** Append entries, replacing any stored suffix they conflict with. */
+  append(entries: readonly Entry[]): void;
+  /** Replace the log with a snapshot received from the leader. */
+  applySnapshot(snapshot: Snapshot): void;
+  /** Record a snapshot of the state machine at `index` (<= applied). */
+  createSnapshot(index: number, confState: ConfState, data: string): Snapshot;
+  /** Drop entries before `index`. */
+  compact(index: number): void;
+}
+
 export function limitSize(entries: Entry[], maxSize: number | undefined): Entry[] {
   if (maxSize === undefined || entries.length === 0) return entries;
   let size = entries[0]!.data.length;
@@ -28,7 +44,7 @@ export function limitSize(entries: Entry[], maxSize: number | undefined): Entry[
   return n === entries.length ? entries : entries.slice(0, n);
 }
 
-export class MemoryStorage implements Storage {
+export class MemoryStorage implements WritableStorage {
   hardState: HardState = { term: 0, vote: null, commit: 0 };
   private snap: Snapshot = { meta: { index: 0, term: 0, confState: { voters: [], learners: [] } }, data: "" };
   /** ents[0] is a dummy entry at the snapshot's index and term. */

@@ -14,7 +14,7 @@ export interface HardState {
   commit: number;
 }
 
-const SCHEMA = `
+export const RAFT_DB_SCHEMA = `
 CREATE TABLE IF NOT EXISTS entries (
   idx  INTEGER PRIMARY KEY,
   term INTEGER NOT NULL,
@@ -31,7 +31,13 @@ CREATE TABLE IF NOT EXISTS snapshot_meta (
   id    INTEGER PRIMARY KEY CHECK (id = 1),
   idx   INTEGER NOT NULL,
   term  INTEGER NOT NULL,
-  conf_state TEXT NOT NULL
+  conf_state TEXT NOT NULL,
+  data  TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE IF NOT EXISTS log_start (
+  id    INTEGER PRIMARY KEY CHECK (id = 1),
+  idx   INTEGER NOT NULL,
+  term  INTEGER NOT NULL
 );
 `;
 
@@ -51,7 +57,7 @@ export class RaftLogStore {
   private readonly saveTx;
 
   constructor(private readonly db: Db) {
-    db.exec(SCHEMA);
+    db.exec(RAFT_DB_SCHEMA);
     this.insert = db.prepare("INSERT INTO entries (idx, term, type, data) VALUES (?, ?, ?, ?)");
     this.truncateFrom = db.prepare("DELETE FROM entries WHERE idx >= ?");
     this.selectRange = db.prepare(

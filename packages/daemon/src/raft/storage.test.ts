@@ -1,0 +1,4 @@
+import { runStorageContractTests } from "./storage.contract.js";
+import { MemoryStorage } from "./storage.js";
+
+runStorageContractTests("MemoryStorage", (voters) => MemoryStorage.bootstrap(voters));

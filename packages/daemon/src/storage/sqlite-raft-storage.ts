@@ -1,0 +1,172 @@
+/**
+ * The Raft core's Storage port over raft.db (better-sqlite3). The log, hard state and the last
+ * snapshot's metadata live in the tables of RAFT_DB_SCHEMA; the snapshot's `data` is opaque (the
+ * cluster stores a reference to a state.db image there). Every write is one transaction, and
+ * raft.db runs with synchronous=FULL: when a call returns, it is on disk.
+ */
+import { CompactedError, UnavailableError } from "../raft/errors.js";
+import { limitSize, type WritableStorage } from "../raft/storage.js";
+import type { ConfState, Entry, HardState, Snapshot } from "../raft/types.js";
+import { RAFT_DB_SCHEMA } from "./raft-log-store.js";
+import type { Db } from "./sqlite.js";
+
+interface SnapshotRow {
+  idx: number;
+  term: number;
+  conf_state: string;
+  data: string;
+}
+
+export class SqliteRaftStorage implements WritableStorage {
+  private readonly s;
+  private readonly appendTx;
+  private readonly applySnapshotTx;
+  private readonly compactTx;
+  private snap: Snapshot;
+  private last: number;
+  /** The entry just before the first stored one: (0, 0), or where the log was compacted. */
+  private start: { idx: number; term: number };
+
+  /** Open raft.db; a new file is bootstrapped with `voters` as the genesis configuration. */
+  constructor(
+    private readonly db: Db,
+    voters: string[] = [],
+  ) {
+    db.exec(RAFT_DB_SCHEMA);
+    const p = (sql: string) => db.prepare(sql);
+    this.s = {
+      snapshot: p("SELECT idx, term, conf_state, data FROM snapshot_meta WHERE id = 1"),
+      upsertSnapshot: p(
+        "INSERT INTO snapshot_meta (id, idx, term, conf_state, data) VALUES (1, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET idx = excluded.idx, term = excluded.term, conf_state = excluded.conf_state, data = excluded.data",
+      ),
+      insert: p("INSERT INTO entries (idx, term, type, data) VALUES (?, ?, ?, ?)"),
+      deleteFrom: p("DELETE FROM entries WHERE idx >= ?"),
+      deleteBefore: p("DELETE FROM entries WHERE idx <= ?"),
+      deleteAll: p("DELETE FROM entries"),
+      logStart: p("SELECT idx, term FROM log_start WHERE id = 1"),
+      setLogStart: p(
+        "INSERT INTO log_start (id, idx, term) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET idx = excluded.idx, term = excluded.term",
+      ),
+      range: p(
+        "SELECT idx AS 'index', term, type, data FROM entries WHERE idx >= ? AND idx < ? ORDER BY idx",
+      ),
+      term: p("SELECT term FROM entries WHERE idx = ?").pluck(),
+      last: p("SELECT MAX(idx) FROM entries").pluck(),
+      hardState: p("SELECT term, vote, commit_index FROM hard_state WHERE id = 1"),
+      upsertHardState: p(
+        "INSERT INTO hard_state (id, term, vote, commit_index) VALUES (1, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET term = excluded.term, vote = excluded.vote, commit_index = excluded.commit_index",
+      ),
+    };
+    let row = this.s.snapshot.get() as SnapshotRow | undefined;
+    if (!row) {
+      row = { idx: 0, term: 0, conf_state: JSON.stringify({ voters, learners: [] }), data: "" };
+      this.s.upsertSnapshot.run(row.idx, row.term, row.conf_state, row.data);
+    }
+    this.snap = {
+      meta: { index: row.idx, term: row.term, confState: JSON.parse(row.conf_state) as ConfState },
+      data: row.data,
+    };
+    this.start = (this.s.logStart.get() as { idx: number; term: number } | undefined) ?? { idx: 0, term: 0 };
+    this.last = Math.max((this.s.last.get() as number | null) ?? 0, this.start.idx);
+    this.appendTx = db.transaction((entries: readonly Entry[]) => {
+      this.s.deleteFrom.run(entries[0]!.index);
+      for (const entry of entries) this.s.insert.run(entry.index, entry.term, entry.type, entry.data);
+    });
+    this.applySnapshotTx = db.transaction((snapshot: Snapshot) => {
+      this.s.deleteAll.run();
+      this.writeSnapshot(snapshot);
+      this.s.setLogStart.run(snapshot.meta.index, snapshot.meta.term);
+    });
+    this.compactTx = db.transaction((index: number, term: number) => {
+      this.s.deleteBefore.run(index);
+      this.s.setLogStart.run(index, term);
+    });
+  }
+
+  private writeSnapshot(snapshot: Snapshot): void {
+    const { index, term, confState } = snapshot.meta;
+    this.s.upsertSnapshot.run(index, term, JSON.stringify(confState), snapshot.data);
+  }
+
+  initialState(): { hardState: HardState; confState: ConfState } {
+    const row = this.s.hardState.get() as
+      | { term: number; vote: string | null; commit_index: number }
+      | undefined;
+    return {
+      hardState: row
+        ? { term: row.term, vote: row.vote, commit: row.commit_index }
+        : { term: 0, vote: null, commit: 0 },
+      confState: structuredClone(this.snap.meta.confState),
+    };
+  }
+
+  setHardState(hardState: HardState): void {
+    this.s.upsertHardState.run(hardState.term, hardState.vote, hardState.commit);
+  }
+
+  firstIndex(): number {
+    return this.start.idx + 1;
+  }
+
+  lastIndex(): number {
+    return this.last;
+  }
+
+  term(index: number): number {
+    if (index < this.start.idx) throw new CompactedError(index, this.firstIndex());
+    if (index === this.start.idx) return this.start.term;
+    if (index > this.last) throw new UnavailableError(index, this.last);
+    return this.s.term.get(index) as number;
+  }
+
+  entries(lo: number, hi: number, maxSize?: number): Entry[] {
+    if (lo <= this.start.idx) throw new CompactedError(lo, this.firstIndex());
+    if (hi > this.last + 1) throw new UnavailableError(hi - 1, this.last);
+    return limitSize(this.s.range.all(lo, hi) as Entry[], maxSize);
+  }
+
+  snapshot(): Snapshot {
+    return this.snap;
+  }
+
+  append(entries: readonly Entry[]): void {
+    if (entries.length === 0) return;
+    const first = this.firstIndex();
+    const from = entries[0]!.index < first ? entries.slice(first - entries[0]!.index) : entries;
+    if (from.length === 0) return;
+    if (from[0]!.index > this.last + 1) {
+      throw new Error(`missing log entries: append at ${from[0]!.index}, last is ${this.last}`);
+    }
+    this.appendTx(from);
+    this.last = from[from.length - 1]!.index;
+  }
+
+  applySnapshot(snapshot: Snapshot): void {
+    if (snapshot.meta.index <= this.snap.meta.index) return;
+    this.applySnapshotTx(snapshot);
+    this.snap = structuredClone(snapshot);
+    this.start = { idx: snapshot.meta.index, term: snapshot.meta.term };
+    this.last = snapshot.meta.index;
+  }
+
+  createSnapshot(index: number, confState: ConfState, data: string): Snapshot {
+    if (index <= this.snap.meta.index) return this.snap;
+    if (index > this.last) throw new UnavailableError(index, this.last);
+    const snapshot: Snapshot = {
+      meta: { index, term: this.term(index), confState: structuredClone(confState) },
+      data,
+    };
+    this.writeSnapshot(snapshot);
+    this.snap = snapshot;
+    return snapshot;
+  }
+
+  /** Drop entries before `index`, keeping `index` itself as the log's start (its term stays known). */
+  compact(index: number): void {
+    if (index <= this.start.idx) return;
+    if (index > this.last) throw new UnavailableError(index, this.last);
+    const term = this.term(index);
+    this.compactTx(index, term);
+    this.start = { idx: index, term };
+  }
+}
