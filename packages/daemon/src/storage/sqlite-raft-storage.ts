@@ -29,7 +29,7 @@ export class SqliteRaftStorage implements WritableStorage {
 
   /** Open raft.db; a new file is bootstrapped with `voters` as the genesis configuration. */
   constructor(
-    private readonly db: Db,
+    db: Db,
     voters: string[] = [],
   ) {
     db.exec(RAFT_DB_SCHEMA);
