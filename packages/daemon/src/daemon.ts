@@ -5,8 +5,10 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { serve } from "@hono/node-server";
-import { AdminTokenAuthenticator, loadOrCreateAdminToken } from "./auth/admin-token.js";
-import { createApp } from "./http/app.js";
+import { AdminTokenAuthenticator, clusterAdminToken, loadOrCreateAdminToken } from "./auth/admin-token.js";
+import { HttpTransport } from "./cluster/http-transport.js";
+import { RaftNode } from "./cluster/raft-node.js";
+import { type AppDeps, createApp } from "./http/app.js";
 import { SingleNodeLog } from "./log/single-node-log.js";
 import { type Logger, silentLogger } from "./logger.js";
 import { ConfigService } from "./services/config-service.js";
@@ -14,6 +16,7 @@ import { StateMachine } from "./state/state-machine.js";
 import { StateStore } from "./state/state-store.js";
 import { RaftLogStore } from "./storage/raft-log-store.js";
 import { openDatabase } from "./storage/sqlite.js";
+import { SqliteRaftStorage } from "./storage/sqlite-raft-storage.js";
 
 export interface DaemonOptions {
   /** host:port; port 0 picks a free port. */
@@ -22,6 +25,8 @@ export interface DaemonOptions {
   maxValueBytes?: number;
   maxBodyBytes?: number;
   logger?: Logger;
+  /** Cluster mode: this node's id, every member's URL (itself included), and the shared secret. */
+  cluster?: { nodeId: string; peers: Map<string, string>; secret: string };
   /** Called when the write path fails in a way only a restart can repair. */
   onFatal?: (error: Error) => void;
 }
@@ -69,21 +74,109 @@ export function openNode(dataDir: string, options: { onFatal?: (error: Error) =>
   };
 }
 
+/** Open a cluster member: the Raft driver over raft.db and state.db, with the HTTP transport. */
+export function openClusterNode(
+  dataDir: string,
+  cluster: NonNullable<DaemonOptions["cluster"]>,
+  logger: Logger,
+) {
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const raftDb = openDatabase(join(dataDir, "raft.db"), true);
+  const stateDb = openDatabase(join(dataDir, "state.db"), false);
+  const storage = new SqliteRaftStorage(raftDb, [...cluster.peers.keys()].sort());
+  const machine = new StateMachine(new StateStore(stateDb));
+  const others = new Map([...cluster.peers].filter(([id]) => id !== cluster.nodeId));
+  let node: RaftNode | undefined;
+  const transport = new HttpTransport(others, cluster.secret, logger, (id) =>
+    node?.raw.reportUnreachable(id),
+  );
+  node = new RaftNode({
+    id: cluster.nodeId,
+    raftDb,
+    storage,
+    machine,
+    transport,
+    tickMs: 100,
+    electionTick: 10,
+  });
+  node.start();
+  const raft = node;
+  return {
+    node: raft,
+    machine,
+    service: new ConfigService(raft, machine),
+    locator: {
+      isLeader: () => raft.raw.raft.role === "leader",
+      leaderUrl: () => {
+        const lead = raft.raw.raft.lead;
+        return lead && lead !== cluster.nodeId ? (cluster.peers.get(lead) ?? null) : null;
+      },
+    },
+    close: async () => {
+      await raft.close();
+      await transport.close();
+      raftDb.close();
+      stateDb.close();
+    },
+  };
+}
+
 export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon> {
   const logger = options.logger ?? silentLogger;
   const { host, port } = parseListen(options.listen);
-  const node = openNode(options.dataDir, { onFatal: options.onFatal });
-  const token = loadOrCreateAdminToken(options.dataDir);
-  const app = createApp({
-    service: node.service,
-    authenticator: new AdminTokenAuthenticator(token.token),
-    logger,
-    ready: () => true,
-    limits: {
-      maxValueBytes: options.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES,
-      maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
-    },
-  });
+  const limits = {
+    maxValueBytes: options.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES,
+    maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+  };
+  let deps: AppDeps;
+  let closeNode: () => Promise<void>;
+  let replayed = 0;
+  let token: ReturnType<typeof loadOrCreateAdminToken>;
+  if (options.cluster) {
+    const cluster = options.cluster;
+    const node = openClusterNode(options.dataDir, cluster, logger);
+    // Every member derives the same admin token from the cluster secret, so any node takes it.
+    token = loadOrCreateAdminToken(options.dataDir, clusterAdminToken(cluster.secret));
+    deps = {
+      service: node.service,
+      authenticator: new AdminTokenAuthenticator(token.token),
+      logger,
+      ready: () => node.node.raw.raft.lead !== null,
+      limits,
+      cluster: {
+        nodeId: cluster.nodeId,
+        secret: cluster.secret,
+        receive: (m) => node.node.receive(m),
+        locator: node.locator,
+        view: () => {
+          const raft = node.node.raw.raft;
+          return {
+            nodeId: cluster.nodeId,
+            leader: raft.lead,
+            term: raft.term,
+            role: raft.role,
+            commitIndex: raft.log.committed,
+            appliedIndex: node.machine.appliedIndex,
+            members: [...cluster.peers].map(([id, url]) => ({ id, url, voter: raft.voters.has(id) })),
+          };
+        },
+      },
+    };
+    closeNode = node.close;
+  } else {
+    const node = openNode(options.dataDir, { onFatal: options.onFatal });
+    token = loadOrCreateAdminToken(options.dataDir);
+    deps = {
+      service: node.service,
+      authenticator: new AdminTokenAuthenticator(token.token),
+      logger,
+      ready: () => true,
+      limits,
+    };
+    closeNode = node.close;
+    replayed = node.replayed;
+  }
+  const app = createApp(deps);
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, hostname: host, port }, () => resolve(s));
     s.once("error", reject);
@@ -97,12 +190,12 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     adminToken: token.token,
     adminTokenFile: token.file,
     adminTokenCreated: token.created,
-    replayed: node.replayed,
+    replayed,
     close() {
       closing ??= (async () => {
         // Stop accepting, let in-flight requests finish, then close the databases cleanly.
         await new Promise<void>((resolve) => server.close(() => resolve()));
-        await node.close();
+        await closeNode();
       })();
       return closing;
     },

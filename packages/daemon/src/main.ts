@@ -45,6 +45,17 @@ const program = new Command("cfgd")
       .choices(["debug", "info", "warn", "error"])
       .default("info"),
   )
+  .addOption(new Option("--node-id <id>", "this node's id in --peers (cluster mode)").env("CFGD_NODE_ID"))
+  .addOption(
+    new Option("--peers <id=url,...>", "every member of the cluster, this node included (cluster mode)").env(
+      "CFGD_PEERS",
+    ),
+  )
+  .addOption(
+    new Option("--cluster-secret <secret>", "shared secret for node-to-node routes (cluster mode)").env(
+      "CFGD_CLUSTER_SECRET",
+    ),
+  )
   .version("0.1.0", "-V, --version")
   .parse();
 
@@ -55,7 +66,32 @@ const options = program.opts<{
   maxBodyBytes: number;
   logFormat?: "json" | "pretty";
   logLevel: "debug" | "info" | "warn" | "error";
+  nodeId?: string;
+  peers?: string;
+  clusterSecret?: string;
 }>();
+
+/** `n1=http://127.0.0.1:7071,n2=...` -> Map; exits with a clear message when malformed. */
+function parseCluster(): { nodeId: string; peers: Map<string, string>; secret: string } | undefined {
+  if (!options.peers && !options.nodeId) return undefined;
+  const fail = (message: string): never => {
+    process.stderr.write(`cfgd: ${message}\n`);
+    process.exit(2);
+  };
+  const peers = new Map<string, string>();
+  for (const part of (options.peers ?? "").split(",").filter(Boolean)) {
+    const match = /^([a-z0-9][a-z0-9-]*)=(https?:\/\/.+)$/.exec(part.trim());
+    if (!match) fail(`--peers entry ${JSON.stringify(part)} is not id=http://host:port`);
+    peers.set(match![1]!, match![2]!.replace(/\/+$/, ""));
+  }
+  if (peers.size === 0) fail("cluster mode needs --peers id=url,... listing every member");
+  if (!options.nodeId || !peers.has(options.nodeId)) fail("--node-id must name this node's entry in --peers");
+  if (!options.clusterSecret || options.clusterSecret.length < 16) {
+    fail("cluster mode needs --cluster-secret (or CFGD_CLUSTER_SECRET) of at least 16 characters");
+  }
+  return { nodeId: options.nodeId!, peers, secret: options.clusterSecret! };
+}
+const cluster = parseCluster();
 const logger = createLogger({
   format: options.logFormat ?? (process.stderr.isTTY ? "pretty" : "json"),
   level: options.logLevel,
@@ -68,6 +104,7 @@ try {
     maxValueBytes: options.maxValueBytes,
     maxBodyBytes: options.maxBodyBytes,
     logger,
+    ...(cluster ? { cluster } : {}),
     onFatal: (error) => {
       logger.error("write path failed; exiting so that a restart replays the log in order", {
         error: error.message,

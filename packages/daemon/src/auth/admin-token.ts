@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import type { Authenticator, Principal } from "./authenticator.js";
@@ -9,15 +9,18 @@ export const ADMIN_TOKEN_FILE = "admin-token";
  * Read `<dataDir>/admin-token`, creating it on first start: 32 random bytes, written to a temp
  * file with mode 0600, fsynced, then renamed, so a crash never leaves a half-written token.
  */
-export function loadOrCreateAdminToken(dataDir: string): { token: string; created: boolean; file: string } {
+export function loadOrCreateAdminToken(
+  dataDir: string,
+  fixed?: string,
+): { token: string; created: boolean; file: string } {
   const file = join(dataDir, ADMIN_TOKEN_FILE);
   try {
     const token = readFileSync(file, "utf8").trim();
-    if (token) return { token, created: false, file };
+    if (token && (fixed === undefined || token === fixed)) return { token, created: false, file };
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
   }
-  const token = `cfgt_${randomBytes(32).toString("base64url")}`;
+  const token = fixed ?? `cfgt_${randomBytes(32).toString("base64url")}`;
   const temp = `${file}.tmp-${process.pid}`;
   const fd = openSync(temp, "w", 0o600);
   try {
@@ -28,6 +31,11 @@ export function loadOrCreateAdminToken(dataDir: string): { token: string; create
   }
   renameSync(temp, file);
   return { token, created: true, file };
+}
+
+/** The admin token every member of a cluster derives from the cluster secret. */
+export function clusterAdminToken(secret: string): string {
+  return `cfgt_${createHmac("sha256", secret).update("cfguardian admin token").digest("base64url")}`;
 }
 
 const digest = (text: string) => createHash("sha256").update(text).digest();

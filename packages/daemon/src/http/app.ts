@@ -4,17 +4,29 @@ import { bodyLimit } from "hono/body-limit";
 import { secureHeaders } from "hono/secure-headers";
 import type { Authenticator } from "../auth/authenticator.js";
 import type { Logger } from "../logger.js";
+import type { Message } from "../raft/types.js";
 import type { ConfigService } from "../services/config-service.js";
 import { type AuthEnv, requireAuth } from "./middleware/auth.js";
 import { errorHandler, notFound } from "./middleware/errors.js";
+import { forwardWritesToLeader, type LeaderLocator } from "./middleware/forward-to-leader.js";
 import { requestLog } from "./middleware/request-log.js";
+import { type ClusterView, clusterRoutes } from "./routes/cluster.js";
 import { configRoutes } from "./routes/configs.js";
 import { healthRoutes } from "./routes/health.js";
 import { projectRoutes } from "./routes/projects.js";
 import { pushRoutes } from "./routes/pushes.js";
+import { raftRoutes } from "./routes/raft.js";
 import { schemaRoutes } from "./routes/schemas.js";
 
 export interface AppDeps {
+  /** Cluster mode: node-to-node routes and forwarding of writes to the leader. */
+  cluster?: {
+    nodeId: string;
+    secret: string;
+    receive: (message: Message) => void;
+    locator: LeaderLocator;
+    view: () => ClusterView;
+  };
   service: ConfigService;
   authenticator: Authenticator;
   logger: Logger;
@@ -28,6 +40,7 @@ export function createApp(deps: AppDeps): Hono<AuthEnv> {
   app.use(requestLog(deps.logger));
   app.use(secureHeaders());
   app.route("/", healthRoutes(deps.ready));
+  if (deps.cluster) app.route("/", raftRoutes(deps.cluster.secret, deps.cluster.receive));
   app.use("/v1/*", requireAuth(deps.authenticator));
   app.use(
     "/v1/*",
@@ -41,6 +54,8 @@ export function createApp(deps: AppDeps): Hono<AuthEnv> {
       },
     }),
   );
+  if (deps.cluster) app.use("/v1/*", forwardWritesToLeader(deps.cluster.locator, deps.cluster.nodeId));
+  if (deps.cluster) app.route("/", clusterRoutes(deps.cluster.view));
   app.route("/v1/projects", projectRoutes(deps.service));
   app.route("/v1/projects", configRoutes(deps.service, deps.limits));
   app.route("/v1/projects", pushRoutes(deps.service, deps.limits));

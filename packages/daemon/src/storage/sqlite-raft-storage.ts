@@ -28,10 +28,7 @@ export class SqliteRaftStorage implements WritableStorage {
   private start: { idx: number; term: number };
 
   /** Open raft.db; a new file is bootstrapped with `voters` as the genesis configuration. */
-  constructor(
-    db: Db,
-    voters: string[] = [],
-  ) {
+  constructor(db: Db, voters: string[] = []) {
     db.exec(RAFT_DB_SCHEMA);
     const p = (sql: string) => db.prepare(sql);
     this.s = {
