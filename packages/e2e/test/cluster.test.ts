@@ -147,7 +147,7 @@ describe("a 3-node cfgd cluster on loopback", () => {
         "GET",
         "/v1/projects/shop-prod/manifest",
       ).catch(() => null);
-      if (!manifest || manifest.status !== 200) {
+      if (manifest?.status !== 200) {
         await sleep(200);
         continue;
       }
