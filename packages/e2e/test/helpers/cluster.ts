@@ -1,0 +1,155 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { LinkProxy } from "./link-proxy.js";
+import { CFGD_BIN, freePort } from "./processes.js";
+
+export const SECRET = "e2e-cluster-secret-0123456789";
+
+export interface Member {
+  id: string;
+  url: string;
+  port: number;
+  dataDir: string;
+  child?: ChildProcess;
+}
+
+/**
+ * A cluster of real cfgd processes. Raft traffic from i to j goes through its own LinkProxy, so a
+ * test can cut any direction of any link; clients talk to each node directly.
+ */
+export class TestCluster {
+  readonly members: Member[] = [];
+  readonly links = new Map<string, LinkProxy>();
+  token = "";
+
+  static async create(ids: string[]): Promise<TestCluster> {
+    const cluster = new TestCluster();
+    for (const id of ids) {
+      const port = await freePort();
+      cluster.members.push({
+        id,
+        port,
+        url: `http://127.0.0.1:${port}`,
+        dataDir: mkdtempSync(join(tmpdir(), `cfgd-${id}-`)),
+      });
+    }
+    for (const from of cluster.members) {
+      for (const to of cluster.members) {
+        if (from === to) continue;
+        const proxy = new LinkProxy(to.port);
+        await proxy.listen();
+        cluster.links.set(`${from.id}>${to.id}`, proxy);
+      }
+    }
+    for (const m of cluster.members) cluster.start(m);
+    for (const m of cluster.members)
+      await cluster.until(`${m.id} ready`, async () =>
+        (await fetch(`${m.url}/readyz`)).ok ? true : undefined,
+      );
+    cluster.token = readFileSync(join(cluster.members[0]!.dataDir, "admin-token"), "utf8").trim();
+    return cluster;
+  }
+
+  member(id: string): Member {
+    return this.members.find((m) => m.id === id)!;
+  }
+
+  /** The --peers a member sees: itself directly, everyone else through its outgoing links. */
+  private peersOf(member: Member): string {
+    return this.members
+      .map((m) =>
+        m === member
+          ? `${m.id}=${m.url}`
+          : `${m.id}=http://127.0.0.1:${this.links.get(`${member.id}>${m.id}`)!.port}`,
+      )
+      .join(",");
+  }
+
+  start(member: Member): void {
+    const child = spawn(
+      process.execPath,
+      [
+        CFGD_BIN,
+        "--node-id",
+        member.id,
+        "--listen",
+        `127.0.0.1:${member.port}`,
+        "--peers",
+        this.peersOf(member),
+        "--data-dir",
+        member.dataDir,
+      ],
+      { stdio: "ignore", env: { ...process.env, CFGD_CLUSTER_SECRET: SECRET } },
+    );
+    member.child = child;
+  }
+
+  async kill9(member: Member): Promise<void> {
+    const child = member.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((done) => child.once("exit", done));
+    child.kill("SIGKILL");
+    await exited;
+  }
+
+  /** Cut every link between the two groups, both ways. */
+  partition(a: Member[], b: Member[]): void {
+    for (const x of a)
+      for (const y of b) for (const key of [`${x.id}>${y.id}`, `${y.id}>${x.id}`]) this.links.get(key)?.cut();
+  }
+
+  heal(): void {
+    for (const proxy of this.links.values()) proxy.heal();
+  }
+
+  async call<T>(
+    member: Member,
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<{ status: number; body: T }> {
+    const response = await fetch(`${member.url}${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${this.token}`,
+        ...(body === undefined ? {} : { "content-type": "application/json" }),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(15_000),
+    });
+    const text = await response.text();
+    return { status: response.status, body: (text ? JSON.parse(text) : undefined) as T };
+  }
+
+  async until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        const value = await probe();
+        if (value !== undefined) return value;
+      } catch {
+        // not yet
+      }
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await sleep(100);
+    }
+  }
+
+  leader(among: Member[] = this.members): Promise<Member> {
+    return this.until("a leader", async () => {
+      for (const m of among) {
+        const view = await this.call<{ role: string }>(m, "GET", "/v1/cluster");
+        if (view.body.role === "leader") return m;
+      }
+      return undefined;
+    });
+  }
+
+  async close(): Promise<void> {
+    for (const m of this.members) await this.kill9(m);
+    for (const proxy of this.links.values()) await proxy.close();
+  }
+}
