@@ -112,6 +112,7 @@ export function openClusterNode(
         return lead && lead !== cluster.nodeId ? (cluster.peers.get(lead) ?? null) : null;
       },
     },
+    handOver: () => raft.handOver(),
     close: async () => {
       await raft.close();
       await transport.close();
@@ -130,6 +131,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   };
   let deps: AppDeps;
   let closeNode: () => Promise<void>;
+  let handOver: () => Promise<unknown> = async () => false;
   let replayed = 0;
   let token: ReturnType<typeof loadOrCreateAdminToken>;
   if (options.cluster) {
@@ -163,6 +165,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       },
     };
     closeNode = node.close;
+    handOver = node.handOver;
   } else {
     const node = openNode(options.dataDir, { onFatal: options.onFatal });
     token = loadOrCreateAdminToken(options.dataDir);
@@ -193,8 +196,13 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     replayed,
     close() {
       closing ??= (async () => {
-        // Stop accepting, let in-flight requests finish, then close the databases cleanly.
-        await new Promise<void>((resolve) => server.close(() => resolve()));
+        // Hand leadership over while peers can still reach us, stop accepting, let in-flight
+        // requests finish (idle keep-alive connections are closed), then close the databases.
+        await handOver();
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          (server as { closeIdleConnections?: () => void }).closeIdleConnections?.();
+        });
         await closeNode();
       })();
       return closing;

@@ -214,6 +214,32 @@ export class RaftNode implements Proposer {
     return this.options.machine.appliedIndex;
   }
 
+  /**
+   * Before stopping, a leader hands leadership to the most caught-up voter (TimeoutNow) and waits
+   * a little for it to take over, so a rolling restart does not wait for an election timeout.
+   */
+  async handOver(timeoutMs = 2_000): Promise<boolean> {
+    const raft = this.raw.raft;
+    if (raft.role !== "leader" || this.stopped) return false;
+    let best: string | null = null;
+    let bestMatch = -1;
+    for (const [id, pr] of raft.prs) {
+      if (id === this.id || !raft.voters.has(id)) continue;
+      if (pr.match > bestMatch) {
+        best = id;
+        bestMatch = pr.match;
+      }
+    }
+    if (best === null) return false;
+    this.raw.transferLeadership(best);
+    this.schedule();
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline && this.raw.raft.role === "leader") {
+      await new Promise((done) => setTimeout(done, 20));
+    }
+    return this.raw.raft.role !== "leader";
+  }
+
   async close(): Promise<void> {
     this.stopped = true;
     if (this.ticker) clearInterval(this.ticker);
