@@ -2,6 +2,7 @@
  * Wiring of one node: databases, log, state machine, service, HTTP server. `main.ts` parses flags
  * and calls this; tests call it to run a node in process.
  */
+import { createHash } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { serve } from "@hono/node-server";
@@ -84,10 +85,23 @@ export function openClusterNode(
   const raftDb = openDatabase(join(dataDir, "raft.db"), true);
   const stateDb = openDatabase(join(dataDir, "state.db"), false);
   const storage = new SqliteRaftStorage(raftDb, [...cluster.peers.keys()].sort());
+  // The cluster id: fixed at bootstrap from the secret and the founding members. A data directory
+  // of another cluster, or a peer of another cluster, is refused.
+  const proposedId = createHash("sha256")
+    .update(`${cluster.secret}\n${[...cluster.peers.keys()].sort().join(",")}`)
+    .digest("hex")
+    .slice(0, 16);
+  const clusterId = storage.clusterId(proposedId);
+  if (clusterId !== proposedId) {
+    raftDb.close();
+    throw new Error(
+      `${dataDir} belongs to cluster ${clusterId}, but --peers and --cluster-secret describe cluster ${proposedId}; use a new --data-dir or the original flags`,
+    );
+  }
   const machine = new StateMachine(new StateStore(stateDb));
   const others = new Map([...cluster.peers].filter(([id]) => id !== cluster.nodeId));
   let node: RaftNode | undefined;
-  const transport = new HttpTransport(others, cluster.secret, logger, (id) =>
+  const transport = new HttpTransport(others, cluster.secret, clusterId, logger, (id) =>
     node?.raw.reportUnreachable(id),
   );
   node = new RaftNode({
@@ -103,6 +117,7 @@ export function openClusterNode(
   const raft = node;
   return {
     node: raft,
+    clusterId,
     machine,
     service: new ConfigService(raft, machine),
     locator: {
@@ -148,6 +163,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       cluster: {
         nodeId: cluster.nodeId,
         secret: cluster.secret,
+        clusterId: node.clusterId,
         receive: (m) => node.node.receive(m),
         locator: node.locator,
         view: () => {

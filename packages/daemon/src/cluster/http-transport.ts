@@ -9,6 +9,7 @@ import type { Message } from "../raft/types.js";
 import type { Transport } from "./transport.js";
 
 export const CLUSTER_SECRET_HEADER = "x-cfg-cluster-secret";
+export const CLUSTER_ID_HEADER = "x-cfg-cluster-id";
 const MAX_BATCH = 512;
 
 interface Peer {
@@ -26,6 +27,7 @@ export class HttpTransport implements Transport {
   constructor(
     peers: Map<string, string>,
     private readonly secret: string,
+    private readonly clusterId: string,
     private readonly logger: Logger,
     private readonly onUnreachable?: (id: string) => void,
   ) {
@@ -54,7 +56,11 @@ export class HttpTransport implements Transport {
         try {
           const response = await request(`${peer.url}/raft/v1/messages`, {
             method: "POST",
-            headers: { "content-type": "application/json", [CLUSTER_SECRET_HEADER]: this.secret },
+            headers: {
+              "content-type": "application/json",
+              [CLUSTER_SECRET_HEADER]: this.secret,
+              [CLUSTER_ID_HEADER]: this.clusterId,
+            },
             body: JSON.stringify(batch),
             dispatcher: this.agent,
             headersTimeout: 5_000,

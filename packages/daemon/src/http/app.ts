@@ -23,6 +23,7 @@ export interface AppDeps {
   cluster?: {
     nodeId: string;
     secret: string;
+    clusterId: string;
     receive: (message: Message) => void;
     locator: LeaderLocator;
     view: () => ClusterView;
@@ -40,7 +41,8 @@ export function createApp(deps: AppDeps): Hono<AuthEnv> {
   app.use(requestLog(deps.logger));
   app.use(secureHeaders());
   app.route("/", healthRoutes(deps.ready));
-  if (deps.cluster) app.route("/", raftRoutes(deps.cluster.secret, deps.cluster.receive));
+  if (deps.cluster)
+    app.route("/", raftRoutes(deps.cluster.secret, deps.cluster.clusterId, deps.cluster.receive));
   app.use("/v1/*", requireAuth(deps.authenticator));
   app.use(
     "/v1/*",

@@ -34,6 +34,10 @@ CREATE TABLE IF NOT EXISTS snapshot_meta (
   conf_state TEXT NOT NULL,
   data  TEXT NOT NULL DEFAULT ''
 );
+CREATE TABLE IF NOT EXISTS cluster_meta (
+  k TEXT PRIMARY KEY,
+  v TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS log_start (
   id    INTEGER PRIMARY KEY CHECK (id = 1),
   idx   INTEGER NOT NULL,

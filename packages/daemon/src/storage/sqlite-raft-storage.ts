@@ -24,11 +24,13 @@ export class SqliteRaftStorage implements WritableStorage {
   private readonly compactTx;
   private snap: Snapshot;
   private last: number;
+  private readonly db: Db;
   /** The entry just before the first stored one: (0, 0), or where the log was compacted. */
   private start: { idx: number; term: number };
 
   /** Open raft.db; a new file is bootstrapped with `voters` as the genesis configuration. */
   constructor(db: Db, voters: string[] = []) {
+    this.db = db;
     db.exec(RAFT_DB_SCHEMA);
     const p = (sql: string) => db.prepare(sql);
     this.s = {
@@ -78,6 +80,19 @@ export class SqliteRaftStorage implements WritableStorage {
       this.s.deleteBefore.run(index);
       this.s.setLogStart.run(index, term);
     });
+  }
+
+  /**
+   * The cluster id recorded at bootstrap; records `proposed` when there is none yet. A data
+   * directory made by another cluster keeps its own id, which the caller refuses to run with.
+   */
+  clusterId(proposed: string): string {
+    const row = this.db.prepare("SELECT v FROM cluster_meta WHERE k = 'cluster_id'").pluck().get() as
+      | string
+      | undefined;
+    if (row) return row;
+    this.db.prepare("INSERT INTO cluster_meta (k, v) VALUES ('cluster_id', ?)").run(proposed);
+    return proposed;
   }
 
   private writeSnapshot(snapshot: Snapshot): void {
