@@ -5,6 +5,10 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const suites = {
+  cluster: {
+    file: "cluster.mjs",
+    what: "write and read throughput and latency of a 3-node cluster at 1 and 64 connections",
+  },
   push: { file: "push.mjs", what: "push a generated repository of N configs (~1 KiB each), then diff it" },
 };
 
