@@ -277,45 +277,33 @@ export class Cluster {
     for (const read of ready) this.hooks.onRead?.(node, read.requestId);
   }
 
-  /** Propose on a node; false when it refused (not leader, transfer, pending change). */
-  propose(id: NodeId, data: string): boolean {
+  /** Run a request on a live node's core; false when the core refused it (ProposalDroppedError). */
+  private attempt(id: NodeId, request: (raw: RawNode) => void): boolean {
     const node = this.nodes.get(id);
     if (!node?.raw) return false;
     try {
-      node.raw.propose(data);
+      request(node.raw);
     } catch (error) {
       if (error instanceof ProposalDroppedError) return false;
       throw error;
     }
     this.process(node);
     return true;
+  }
+
+  /** Propose on a node; false when it refused (not leader, transfer, pending change). */
+  propose(id: NodeId, data: string): boolean {
+    return this.attempt(id, (raw) => raw.propose(data));
   }
 
   readIndex(id: NodeId, requestId: string): boolean {
-    const node = this.nodes.get(id);
-    if (!node?.raw) return false;
-    try {
-      node.raw.readIndex(requestId);
-    } catch (error) {
-      if (error instanceof ProposalDroppedError) return false;
-      throw error;
-    }
-    this.process(node);
-    return true;
+    return this.attempt(id, (raw) => raw.readIndex(requestId));
   }
 
   proposeConfChange(id: NodeId, cc: ConfChange): boolean {
-    const node = this.nodes.get(id);
-    if (!node?.raw) return false;
-    try {
-      node.raw.proposeConfChange(cc);
-    } catch (error) {
-      if (error instanceof ProposalDroppedError) return false;
-      throw error;
-    }
-    this.trace(`${id} proposed ${cc.type} ${cc.nodeId}`);
-    this.process(node);
-    return true;
+    const ok = this.attempt(id, (raw) => raw.proposeConfChange(cc));
+    if (ok) this.trace(`${id} proposed ${cc.type} ${cc.nodeId}`);
+    return ok;
   }
 
   transferLeadership(id: NodeId, to: NodeId): void {
