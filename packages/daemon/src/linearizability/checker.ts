@@ -25,40 +25,96 @@ export function checkRegister(
   history: readonly HistoryEntry[],
   budget = 2_000_000,
 ): { ok: boolean; gaveUp?: boolean } {
-  // Operations with an unknown outcome and no effect possible on reads can be ignored: a get whose
-  // answer never came tells nothing.
+  // A get whose answer never came tells nothing: leave it out.
   const ops = history.filter((h) => !(h.op.kind === "get" && h.result === undefined));
   const n = ops.length;
   if (n === 0) return { ok: true };
   const sorted = [...ops].sort((a, b) => a.invoke - b.invoke);
   const done = new Uint8Array(n);
+  // Zobrist hashing of the set of linearized operations: two random 32-bit words per operation,
+  // XORed in and out, so a configuration's memo key costs O(1) instead of O(n).
+  let seed = 0x2545f491;
+  const next32 = () => {
+    seed ^= seed << 13;
+    seed ^= seed >>> 17;
+    seed ^= seed << 5;
+    return seed >>> 0;
+  };
+  const zobristA = Uint32Array.from({ length: n }, next32);
+  const zobristB = Uint32Array.from({ length: n }, next32);
+  let hashA = 0;
+  let hashB = 0;
   const memo = new Set<string>();
   let explored = 0;
   const mustFinish = sorted.filter((op) => op.complete !== Number.POSITIVE_INFINITY).length;
-  const search = (state: string | null, linearized: number, finished: number): boolean => {
-    if (finished === mustFinish) return true;
-    if (++explored > budget) throw new GaveUp();
-    const key = `${Array.from(done).join("")}|${state}`;
-    if (memo.has(key)) return false;
-    memo.add(key);
-    // The earliest completion among pending ops bounds which ops may go next.
+  if (mustFinish === 0) return { ok: true };
+
+  interface Frame {
+    state: string | null;
+    finished: number;
+    first: number;
+    horizon: number;
+    /** Next candidate index to try. */
+    next: number;
+    /** The operation that led here (undone when the frame is left), -1 at the root. */
+    via: number;
+  }
+  const frame = (state: string | null, finished: number, from: number, via: number): Frame => {
+    let first = from;
+    while (first < n && done[first]) first++;
+    // Candidates: pending operations invoked before every pending operation completed. Scanning in
+    // invoke order, the running minimum of completions bounds the scan (later ops start after it).
     let horizon = Number.POSITIVE_INFINITY;
-    for (let i = 0; i < n; i++) if (!done[i] && sorted[i]!.complete < horizon) horizon = sorted[i]!.complete;
-    for (let i = 0; i < n; i++) {
-      if (done[i]) continue;
+    for (let i = first; i < n; i++) {
       const op = sorted[i]!;
       if (op.invoke > horizon) break;
-      const next = step(state, op.op);
-      if (op.result !== undefined && !sameResult(next.result, op.result)) continue;
-      done[i] = 1;
-      const finishedNow = finished + (op.complete !== Number.POSITIVE_INFINITY ? 1 : 0);
-      if (search(next.state, linearized + 1, finishedNow)) return true;
-      done[i] = 0;
+      if (!done[i] && op.complete < horizon) horizon = op.complete;
     }
-    return false;
+    return { state, finished, first, horizon, next: first, via };
   };
+  const toggle = (i: number) => {
+    done[i] = done[i] ? 0 : 1;
+    hashA ^= zobristA[i]!;
+    hashB ^= zobristB[i]!;
+  };
+  // NB: an explicit stack, not recursion: a long history would overflow the call stack.
+  const stack: Frame[] = [frame(null, 0, 0, -1)];
+  memo.add(`${hashA},${hashB},null`);
   try {
-    return { ok: search(null, 0, 0) };
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1]!;
+      let chosen = -1;
+      let stepped: ReturnType<typeof step> | undefined;
+      for (let i = top.next; i < n; i++) {
+        if (done[i]) continue;
+        const op = sorted[i]!;
+        if (op.invoke > top.horizon) break;
+        const attempt = step(top.state, op.op);
+        if (op.result !== undefined && !sameResult(attempt.result, op.result)) continue;
+        chosen = i;
+        stepped = attempt;
+        break;
+      }
+      if (chosen < 0) {
+        stack.pop();
+        if (top.via >= 0) toggle(top.via);
+        continue;
+      }
+      top.next = chosen + 1;
+      if (++explored > budget) throw new GaveUp();
+      toggle(chosen);
+      const op = sorted[chosen]!;
+      const finished = top.finished + (op.complete !== Number.POSITIVE_INFINITY ? 1 : 0);
+      if (finished === mustFinish) return { ok: true };
+      const key = `${hashA},${hashB},${stepped!.state}`;
+      if (memo.has(key)) {
+        toggle(chosen);
+        continue;
+      }
+      memo.add(key);
+      stack.push(frame(stepped!.state, finished, top.first, chosen));
+    }
+    return { ok: false };
   } catch (error) {
     if (error instanceof GaveUp) return { ok: true, gaveUp: true };
     throw error;

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { LinkProxy } from "./link-proxy.js";
-import { CFGD_BIN, freePort } from "./processes.js";
+import { CFGD_BIN, callApi, freePort } from "./processes.js";
 
 export const SECRET = "e2e-cluster-secret-0123456789";
 
@@ -105,23 +105,13 @@ export class TestCluster {
     for (const proxy of this.links.values()) proxy.heal();
   }
 
-  async call<T>(
+  call<T>(
     member: Member,
     method: string,
     path: string,
     body?: unknown,
   ): Promise<{ status: number; body: T }> {
-    const response = await fetch(`${member.url}${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${this.token}`,
-        ...(body === undefined ? {} : { "content-type": "application/json" }),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-      signal: AbortSignal.timeout(15_000),
-    });
-    const text = await response.text();
-    return { status: response.status, body: (text ? JSON.parse(text) : undefined) as T };
+    return callApi<T>({ url: member.url, token: this.token }, method, path, body);
   }
 
   async until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {

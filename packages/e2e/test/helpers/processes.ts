@@ -130,21 +130,27 @@ export function cfg(
   });
 }
 
-/** Call the HTTP API directly with the admin token. */
-export async function api<T>(
-  daemon: Daemon,
+/** Call a node's HTTP API directly with a bearer token (bounded by a 15 s timeout). */
+export async function callApi<T>(
+  node: { url: string; token: string },
   method: string,
   path: string,
   body?: unknown,
 ): Promise<{ status: number; body: T }> {
-  const response = await fetch(`${daemon.url}${path}`, {
+  const response = await fetch(`${node.url}${path}`, {
     method,
     headers: {
-      authorization: `Bearer ${daemon.token}`,
+      authorization: `Bearer ${node.token}`,
       ...(body === undefined ? {} : { "content-type": "application/json" }),
     },
     body: body === undefined ? undefined : JSON.stringify(body),
+    signal: AbortSignal.timeout(15_000),
   });
   const text = await response.text();
   return { status: response.status, body: (text ? JSON.parse(text) : undefined) as T };
+}
+
+/** Call a daemon's HTTP API with its admin token. */
+export function api<T>(daemon: Daemon, method: string, path: string, body?: unknown) {
+  return callApi<T>(daemon, method, path, body);
 }
