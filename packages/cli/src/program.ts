@@ -1,4 +1,5 @@
 import { Command, Option } from "commander";
+import { register as registerCluster } from "./commands/cluster/index.js";
 import { register as registerDiff } from "./commands/diff.js";
 import { register as registerGet } from "./commands/get.js";
 import { register as registerHistory } from "./commands/history.js";
@@ -42,6 +43,7 @@ export function createProgram(io: Io): { program: Command; context: () => Contex
     registerHistory,
     registerGet,
     registerProject,
+    registerCluster,
   ]) {
     register(program, getContext);
   }

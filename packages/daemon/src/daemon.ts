@@ -166,17 +166,20 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
         clusterId: node.clusterId,
         receive: (m) => node.node.receive(m),
         locator: node.locator,
-        view: () => {
-          const raft = node.node.raw.raft;
-          return {
-            nodeId: cluster.nodeId,
-            leader: raft.lead,
-            term: raft.term,
-            role: raft.role,
-            commitIndex: raft.log.committed,
-            appliedIndex: node.machine.appliedIndex,
-            members: [...cluster.peers].map(([id, url]) => ({ id, url, voter: raft.voters.has(id) })),
-          };
+        control: {
+          transferLeadership: (to) => node.node.transferLeadership(to),
+          view: () => {
+            const raft = node.node.raw.raft;
+            return {
+              nodeId: cluster.nodeId,
+              leader: raft.lead,
+              term: raft.term,
+              role: raft.role,
+              commitIndex: raft.log.committed,
+              appliedIndex: node.machine.appliedIndex,
+              members: [...cluster.peers].map(([id, url]) => ({ id, url, voter: raft.voters.has(id) })),
+            };
+          },
         },
       },
     };

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { TestCluster } from "./helpers/cluster.js";
+import { cfg } from "./helpers/processes.js";
 
 let cluster: TestCluster | undefined;
 afterEach(async () => {
@@ -48,6 +49,30 @@ describe("cluster faults (real processes, cutting proxies on every link)", () =>
       ),
     );
     expect(new Set(histories).size).toBe(1);
+  }, 120_000);
+
+  it("cfg cluster members shows the leader, and cfg cluster transfer moves it (through any node)", async () => {
+    cluster = await TestCluster.create(["n1", "n2", "n3"]);
+    const c = cluster;
+    const leader = await c.leader();
+    const follower = c.members.find((m) => m !== leader)!;
+    const env = { CFG_SERVER: follower.url, CFG_TOKEN: c.token };
+    const members = await cfg(["cluster", "members", "--output", "json"], { cwd: follower.dataDir, env });
+    expect(members.code, members.stderr).toBe(0);
+    expect(JSON.parse(members.stdout)).toMatchObject({
+      leader: leader.id,
+      members: expect.arrayContaining([expect.objectContaining({ id: "n1", voter: true })]),
+    });
+    const text = await cfg(["cluster", "members"], { cwd: follower.dataDir, env });
+    expect(text.stdout).toMatch(new RegExp(`${leader.id} +http://\\S+ +voter +\\*`));
+    const target = c.members.find((m) => m !== leader && m !== follower)!;
+    const moved = await cfg(["cluster", "transfer", target.id], { cwd: follower.dataDir, env });
+    expect(moved.code, moved.stderr).toBe(0);
+    expect(moved.stdout).toContain(`Leadership moved to ${target.id}.`);
+    expect((await c.leader()).id).toBe(target.id);
+    const bad = await cfg(["cluster", "transfer", "n9"], { cwd: follower.dataDir, env });
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain("must name a voting member");
   }, 120_000);
 
   it("a 5-node cluster keeps working with two nodes down", async () => {

@@ -240,6 +240,17 @@ export class RaftNode implements Proposer {
     return this.raw.raft.role !== "leader";
   }
 
+  /** Transfer leadership to `to` and wait (bounded) until this node knows a new leader. */
+  async transferLeadership(to: string, timeoutMs = 3_000): Promise<{ leader: string | null }> {
+    this.raw.transferLeadership(to);
+    this.schedule();
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline && this.raw.raft.lead !== to) {
+      await new Promise((done) => setTimeout(done, 20));
+    }
+    return { leader: this.raw.raft.lead };
+  }
+
   async close(): Promise<void> {
     this.stopped = true;
     if (this.ticker) clearInterval(this.ticker);

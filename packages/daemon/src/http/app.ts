@@ -10,7 +10,7 @@ import { type AuthEnv, requireAuth } from "./middleware/auth.js";
 import { errorHandler, notFound } from "./middleware/errors.js";
 import { forwardWritesToLeader, type LeaderLocator } from "./middleware/forward-to-leader.js";
 import { requestLog } from "./middleware/request-log.js";
-import { type ClusterView, clusterRoutes } from "./routes/cluster.js";
+import { type ClusterControl, clusterRoutes } from "./routes/cluster.js";
 import { configRoutes } from "./routes/configs.js";
 import { healthRoutes } from "./routes/health.js";
 import { projectRoutes } from "./routes/projects.js";
@@ -26,7 +26,7 @@ export interface AppDeps {
     clusterId: string;
     receive: (message: Message) => void;
     locator: LeaderLocator;
-    view: () => ClusterView;
+    control: ClusterControl;
   };
   service: ConfigService;
   authenticator: Authenticator;
@@ -57,7 +57,7 @@ export function createApp(deps: AppDeps): Hono<AuthEnv> {
     }),
   );
   if (deps.cluster) app.use("/v1/*", forwardWritesToLeader(deps.cluster.locator, deps.cluster.nodeId));
-  if (deps.cluster) app.route("/", clusterRoutes(deps.cluster.view));
+  if (deps.cluster) app.route("/", clusterRoutes(deps.cluster.control));
   app.route("/v1/projects", projectRoutes(deps.service));
   app.route("/v1/projects", configRoutes(deps.service, deps.limits));
   app.route("/v1/projects", pushRoutes(deps.service, deps.limits));

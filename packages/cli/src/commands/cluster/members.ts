@@ -1,0 +1,44 @@
+import type { Command } from "commander";
+import type { Context } from "../../context.js";
+import { EXIT } from "../../exit-codes.js";
+import { table } from "../history.js";
+import { printJson } from "../shared.js";
+
+/** GET /v1/cluster: the answering node's view of the cluster. */
+export interface ClusterView {
+  nodeId: string;
+  leader: string | null;
+  term: number;
+  role: string;
+  commitIndex: number;
+  appliedIndex: number;
+  members: { id: string; url: string; voter: boolean }[];
+}
+
+export async function runClusterMembers(context: Context): Promise<number> {
+  const view = await context.client().get<ClusterView>("/v1/cluster");
+  if (context.json) printJson(context, view);
+  else {
+    const rows = [["ID", "URL", "ROLE", "LEADER"]];
+    for (const m of view.members) {
+      rows.push([m.id, m.url, m.voter ? "voter" : "learner", m.id === view.leader ? "*" : ""]);
+    }
+    context.io.out(`${table(rows)}\n`);
+    context.io.err(
+      context.palette.dim(
+        `# as seen by ${view.nodeId}: term ${view.term}, commit ${view.commitIndex}, applied ${view.appliedIndex}\n`,
+      ),
+    );
+  }
+  // Like etcdctl endpoint status: no leader is a failure a script should see.
+  return view.leader ? EXIT.ok : EXIT.unavailable;
+}
+
+export function register(parent: Command, context: () => Context): void {
+  parent
+    .command("members")
+    .description("list the cluster's members and which one leads")
+    .action(async () => {
+      process.exitCode = await runClusterMembers(context());
+    });
+}
