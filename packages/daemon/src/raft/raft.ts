@@ -4,6 +4,7 @@
  * messages, output is queued in `msgs`, `readStates` and the log's unstable part; RawNode turns
  * them into Ready batches. The one deliberately big file, like etcd's raft.go.
  */
+import { applyToConfState } from "./confchange.js";
 import { ProposalDroppedError } from "./errors.js";
 import { RaftLog } from "./log.js";
 import { committedIndex, hasQuorum, voteResult } from "./quorum/majority.js";
@@ -432,22 +433,7 @@ export class Raft {
   // ---- membership ----------------------------------------------------------------------------
 
   applyConfChange(cc: ConfChange): ConfState {
-    const voters = new Set(this.voters);
-    const learners = new Set(this.learners);
-    switch (cc.type) {
-      case "add-learner":
-        if (!voters.has(cc.nodeId)) learners.add(cc.nodeId);
-        break;
-      case "add-voter":
-        learners.delete(cc.nodeId);
-        voters.add(cc.nodeId);
-        break;
-      case "remove-node":
-        voters.delete(cc.nodeId);
-        learners.delete(cc.nodeId);
-        break;
-    }
-    this.applyConfState({ voters: [...voters], learners: [...learners] });
+    this.applyConfState(applyToConfState(this.confState(), cc));
     if (this.role === "leader") {
       if (!this.voters.has(this.id)) {
         // A removed leader steps down; the remaining voters elect a new one.

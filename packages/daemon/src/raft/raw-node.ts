@@ -13,6 +13,7 @@
  * A crash loses only what was not persisted; on restart, build a RawNode over the same Storage
  * with `applied` set to the persisted applied index.
  */
+import { confChangeProblem } from "./confchange.js";
 import { ProposalDroppedError } from "./errors.js";
 import { Raft } from "./raft.js";
 import type {
@@ -66,12 +67,8 @@ export class RawNode {
   }
 
   proposeConfChange(cc: ConfChange): void {
-    const member = this.raft.voters.has(cc.nodeId) || this.raft.learners.has(cc.nodeId);
-    if (cc.type === "remove-node" && !member) throw new ProposalDroppedError(`${cc.nodeId} is not a member`);
-    if (cc.type === "add-voter" && this.raft.voters.has(cc.nodeId))
-      throw new ProposalDroppedError(`${cc.nodeId} is already a voter`);
-    if (cc.type === "add-learner" && member)
-      throw new ProposalDroppedError(`${cc.nodeId} is already a member`);
+    const problem = confChangeProblem(this.raft.confState(), cc);
+    if (problem !== null) throw new ProposalDroppedError(problem);
     this.raft.propose([{ index: 0, term: 0, type: "conf-change", data: JSON.stringify(cc) }]);
   }
 
