@@ -46,7 +46,7 @@ export class Network {
   private readonly random: () => number;
 
   constructor(
-    voters: string[],
+    readonly voters: string[],
     readonly options: NodeOptions = {},
     seed = 1,
   ) {
@@ -54,8 +54,8 @@ export class Network {
     for (const id of voters) this.add(id, MemoryStorage.bootstrap(voters));
   }
 
-  /** Add a node with the given storage (a fresh, empty one for a node that will join). */
-  add(id: string, storage = new MemoryStorage()): TestNode {
+  /** Add a node; by default one about to join, whose storage knows the initial voters. */
+  add(id: string, storage = MemoryStorage.bootstrap(this.voters)): TestNode {
     const node: TestNode = { id, disk: { storage, applied: 0, commands: [] }, raw: null, readStates: [] };
     this.nodes.set(id, node);
     this.start(node);
@@ -231,9 +231,9 @@ export function lone(
   voters: string[],
   entries: Entry[] = [],
   term = 0,
-  options: NodeOptions = {},
+  { learners = [], ...options }: NodeOptions & { learners?: string[] } = {},
 ): RawNode {
-  const storage = MemoryStorage.bootstrap(voters);
+  const storage = MemoryStorage.bootstrap(voters, learners);
   storage.append(entries);
   storage.setHardState({ term, vote: null, commit: 0 });
   return new RawNode({ electionTick: 10, heartbeatTick: 1, ...options, id, storage, random: () => 0 });
