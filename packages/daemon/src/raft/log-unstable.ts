@@ -1,3 +1,4 @@
+import { sizeLimitedEnd } from "./storage.js";
 import type { Entry, Snapshot } from "./types.js";
 
 /**
@@ -49,7 +50,7 @@ export class UnstableLog {
   truncateAndAppend(entries: readonly Entry[]): void {
     const first = entries[0]!.index;
     if (first === this.offset + this.entries.length) {
-      this.entries.push(...entries);
+      for (const entry of entries) this.entries.push(entry);
     } else if (first <= this.offset) {
       // Replaces everything unstable (and, for the driver, the stored suffix from `first`).
       this.offset = first;
@@ -59,7 +60,9 @@ export class UnstableLog {
     }
   }
 
-  slice(lo: number, hi: number): Entry[] {
-    return this.entries.slice(lo - this.offset, hi - this.offset);
+  /** Entries in [lo, hi), cut to maxSize bytes counting `used` bytes already taken. */
+  slice(lo: number, hi: number, maxSize?: number, used = 0): Entry[] {
+    const start = lo - this.offset;
+    return this.entries.slice(start, sizeLimitedEnd(this.entries, start, hi - this.offset, maxSize, used));
   }
 }

@@ -4,7 +4,7 @@
  */
 import { CompactedError } from "./errors.js";
 import { UnstableLog } from "./log-unstable.js";
-import { limitSize, type Storage } from "./storage.js";
+import type { Storage } from "./storage.js";
 import type { Entry, Snapshot } from "./types.js";
 
 export class RaftLog {
@@ -147,14 +147,15 @@ export class RaftLog {
     if (lo >= hi) return [];
     const first = this.firstIndex();
     if (lo < first) throw new CompactedError(lo, first);
-    let out: Entry[] = [];
     const unstableStart = this.unstable.offset;
-    if (lo < unstableStart) {
-      out = this.storage.entries(lo, Math.min(hi, unstableStart), maxSize);
-      if (out.length < Math.min(hi, unstableStart) - lo) return out;
-    }
-    if (hi > unstableStart) out = out.concat(this.unstable.slice(Math.max(lo, unstableStart), hi));
-    return limitSize(out, maxSize);
+    if (hi <= unstableStart) return this.storage.entries(lo, hi, maxSize);
+    if (lo >= unstableStart) return this.unstable.slice(lo, hi, maxSize);
+    const stored = this.storage.entries(lo, unstableStart, maxSize);
+    if (stored.length < unstableStart - lo) return stored; // the size limit cut it short
+    let used = 0;
+    for (const entry of stored) used += entry.data.length;
+    const rest = this.unstable.slice(unstableStart, hi, maxSize, used);
+    return rest.length === 0 ? stored : stored.concat(rest);
   }
 
   entriesFrom(index: number, maxSize?: number): Entry[] {

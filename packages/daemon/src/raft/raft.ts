@@ -80,7 +80,11 @@ export class Raft {
       this.term = hardState.term;
       this.vote = hardState.vote;
     }
-    if (config.applied !== undefined && config.applied > this.log.applied) this.log.appliedTo(config.applied);
+    if (config.applied !== undefined && config.applied > this.log.applied) {
+      // Whatever the driver applied was committed, even if a crash beat the commit index to disk.
+      this.log.commitTo(Math.min(config.applied, this.log.lastIndex()));
+      this.log.appliedTo(config.applied);
+    }
     this.becomeFollower(this.term, null);
   }
 

@@ -88,6 +88,8 @@ export class RawNode {
 
   /** Install a snapshot the driver obtained itself (e.g. restoring a backup). */
   restore(snapshot: Snapshot): void {
+    // A leader whose log is replaced under it would replicate from a log it no longer has.
+    if (this.raft.role === "leader") this.raft.becomeFollower(this.raft.term, null);
     this.raft.restore(snapshot);
   }
 

@@ -32,16 +32,32 @@ export interface WritableStorage extends Storage {
   compact(index: number): void;
 }
 
-export function limitSize(entries: Entry[], maxSize: number | undefined): Entry[] {
-  if (maxSize === undefined || entries.length === 0) return entries;
-  let size = entries[0]!.data.length;
-  let n = 1;
-  while (n < entries.length) {
-    size += entries[n]!.data.length;
-    if (size > maxSize) break;
-    n++;
+/**
+ * The end (exclusive) of the run of `entries` from `start` whose data fits in `maxSize` bytes,
+ * `used` bytes being taken already. At least one entry when nothing is used yet, so that one
+ * oversized entry still moves. Walks only what it keeps, so slicing a long log stays cheap.
+ */
+export function sizeLimitedEnd(
+  entries: readonly Entry[],
+  start: number,
+  end: number,
+  maxSize: number | undefined,
+  used = 0,
+): number {
+  if (maxSize === undefined) return end;
+  let size = used;
+  let i = start;
+  while (i < end) {
+    size += entries[i]!.data.length;
+    if (size > maxSize && (i > start || used > 0)) break;
+    i++;
   }
-  return n === entries.length ? entries : entries.slice(0, n);
+  return i;
+}
+
+export function limitSize(entries: Entry[], maxSize: number | undefined): Entry[] {
+  const end = sizeLimitedEnd(entries, 0, entries.length, maxSize);
+  return end === entries.length ? entries : entries.slice(0, end);
 }
 
 export class MemoryStorage implements WritableStorage {
@@ -91,7 +107,7 @@ export class MemoryStorage implements WritableStorage {
     const offset = this.offset();
     if (lo <= offset) throw new CompactedError(lo, offset + 1);
     if (hi > this.lastIndex() + 1) throw new UnavailableError(hi - 1, this.lastIndex());
-    return limitSize(this.ents.slice(lo - offset, hi - offset), maxSize);
+    return this.ents.slice(lo - offset, sizeLimitedEnd(this.ents, lo - offset, hi - offset, maxSize));
   }
 
   snapshot(): Snapshot {
@@ -108,7 +124,9 @@ export class MemoryStorage implements WritableStorage {
     const at = from[0]!.index - this.offset();
     if (at > this.ents.length)
       throw new Error(`missing log entries: append at ${from[0]!.index}, last is ${this.lastIndex()}`);
-    this.ents = this.ents.slice(0, at).concat(from.map((e) => ({ ...e })));
+    // Truncate in place and push: appending at the end, the common case, copies nothing old.
+    this.ents.length = at;
+    for (const e of from) this.ents.push({ ...e });
   }
 
   /** Replace everything with a snapshot received from the leader. */
