@@ -212,7 +212,7 @@ export class Raft {
     if (this.role !== "leader") return;
     if (this.heartbeatElapsed >= this.heartbeatTimeout) {
       this.heartbeatElapsed = 0;
-      this.bcastHeartbeat(this.readOnly.lastRequestId());
+      this.bcastHeartbeat(this.readOnly.lastKey());
     }
   }
 
@@ -400,8 +400,8 @@ export class Raft {
       this.answerRead(requestId, from, this.log.committed);
       return;
     }
-    this.readOnly.add({ requestId, index: this.log.committed, from, acks: new Set([this.id]) });
-    this.bcastHeartbeat(requestId);
+    const key = this.readOnly.add({ requestId, index: this.log.committed, from, acks: new Set([this.id]) });
+    if (key !== undefined) this.bcastHeartbeat(key);
   }
 
   private releaseDeferredReads(): void {

@@ -2,6 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { ProposalDroppedError } from "./errors.js";
 import { drain, entry as e, leadLone, lone, Network } from "./network.test-helpers.js";
+import { ReadOnly } from "./read-only.js";
 
 const three = ["n1", "n2", "n3"];
 
@@ -17,11 +18,12 @@ describe("ReadIndex", () => {
     net.stabilize();
     expect(net.node("n1").readStates).toEqual([{ index: commit, requestId: "r1" }]);
     const round = net.delivered.slice(before);
-    expect(round.filter((m) => m.type === "heartbeat" && m.context === "r1").map((m) => m.to)).toEqual([
+    const key = ReadOnly.key("n1", "r1");
+    expect(round.filter((m) => m.type === "heartbeat" && m.context === key).map((m) => m.to)).toEqual([
       "n2",
       "n3",
     ]);
-    expect(round.filter((m) => m.type === "heartbeat-resp" && m.context === "r1")).toHaveLength(2);
+    expect(round.filter((m) => m.type === "heartbeat-resp" && m.context === key)).toHaveLength(2);
   });
 
   it("through a follower: forwarded to the leader, and the ReadState comes back", () => {
@@ -50,9 +52,10 @@ describe("ReadIndex", () => {
     raw.readIndex("r");
     expect(drain(raw).messages.filter((m) => m.type === "heartbeat")).toHaveLength(0);
     raw.step({ type: "append-resp", from: "n2", to: "n1", term: 2, index: 2 });
-    const heartbeats = drain(raw).messages.filter((m) => m.type === "heartbeat" && m.context === "r");
+    const key = ReadOnly.key("n1", "r");
+    const heartbeats = drain(raw).messages.filter((m) => m.type === "heartbeat" && m.context === key);
     expect(heartbeats).toHaveLength(2);
-    raw.step({ type: "heartbeat-resp", from: "n3", to: "n1", term: 2, context: "r" });
+    raw.step({ type: "heartbeat-resp", from: "n3", to: "n1", term: 2, context: key });
     expect(drain(raw).readStates).toEqual([{ index: 2, requestId: "r" }]);
   });
 
@@ -64,8 +67,27 @@ describe("ReadIndex", () => {
     raw.readIndex("a");
     raw.readIndex("b");
     drain(raw);
-    raw.step({ type: "heartbeat-resp", from: "n3", to: "n1", term: 1, context: "b" });
+    raw.step({ type: "heartbeat-resp", from: "n3", to: "n1", term: 1, context: ReadOnly.key("n1", "b") });
     expect(drain(raw).readStates.map((r) => r.requestId)).toEqual(["a", "b"]);
+  });
+
+  it("an acknowledgement of an older round with the same id from another asker confirms nothing", () => {
+    const raw = lone("n1", three);
+    leadLone(raw, ["n2"]);
+    raw.step({ type: "append-resp", from: "n2", to: "n1", term: 1, index: 1 });
+    drain(raw);
+    raw.readIndex("same");
+    const own = ReadOnly.key("n1", "same");
+    raw.step({ type: "heartbeat-resp", from: "n2", to: "n1", term: 1, context: own });
+    expect(drain(raw).readStates).toEqual([{ index: 1, requestId: "same" }]);
+    raw.step({ type: "read-index", from: "n3", to: "n1", term: 1, context: "same" });
+    drain(raw);
+    raw.step({ type: "heartbeat-resp", from: "n2", to: "n1", term: 1, context: own });
+    expect(drain(raw).messages.filter((m) => m.type === "read-index-resp")).toEqual([]);
+    raw.step({ type: "heartbeat-resp", from: "n2", to: "n1", term: 1, context: ReadOnly.key("n3", "same") });
+    expect(drain(raw).messages.filter((m) => m.type === "read-index-resp")).toMatchObject([
+      { to: "n3", index: 1, context: "same" },
+    ]);
   });
 
   it("a single-voter leader answers at once; a node that knows no leader refuses", () => {

@@ -12,35 +12,51 @@ export interface PendingRead {
 /**
  * ReadIndex reads waiting for a heartbeat round to confirm that the leader still leads. When a
  * quorum acknowledges a request's heartbeat, it and every request before it are confirmed.
+ *
+ * Requests are keyed by asker and id (the key rides in the heartbeat's context), so two nodes that
+ * happen to pick the same id cannot confirm each other's reads with an older round.
  */
 export class ReadOnly {
-  private queue: PendingRead[] = [];
+  private queue: { key: string; read: PendingRead }[] = [];
+  private readonly byKey = new Map<string, PendingRead>();
 
-  add(read: PendingRead): void {
-    this.queue.push(read);
+  static key(from: NodeId, requestId: string): string {
+    return JSON.stringify([from, requestId]);
   }
 
-  lastRequestId(): string | undefined {
-    return this.queue[this.queue.length - 1]?.requestId;
+  /** Queue a read; returns its key, or undefined when the same asker reused a pending id. */
+  add(read: PendingRead): string | undefined {
+    const key = ReadOnly.key(read.from, read.requestId);
+    if (this.byKey.has(key)) return undefined;
+    this.byKey.set(key, read);
+    this.queue.push({ key, read });
+    return key;
   }
 
-  /** Record `from`'s acknowledgement of `requestId`; returns the acks of that request. */
-  recvAck(from: NodeId, requestId: string): Set<NodeId> | undefined {
-    const read = this.queue.find((r) => r.requestId === requestId);
+  lastKey(): string | undefined {
+    return this.queue[this.queue.length - 1]?.key;
+  }
+
+  /** Record `from`'s acknowledgement of the round for `key`; returns that request's acks. */
+  recvAck(from: NodeId, key: string): Set<NodeId> | undefined {
+    const read = this.byKey.get(key);
     if (!read) return undefined;
     read.acks.add(from);
     return read.acks;
   }
 
-  /** Take every request up to and including `requestId`. */
-  advance(requestId: string): PendingRead[] {
-    const at = this.queue.findIndex((r) => r.requestId === requestId);
-    if (at < 0) return [];
-    return this.queue.splice(0, at + 1);
+  /** Take every request up to and including `key`. */
+  advance(key: string): PendingRead[] {
+    if (!this.byKey.has(key)) return [];
+    const at = this.queue.findIndex((r) => r.key === key);
+    const done = this.queue.splice(0, at + 1);
+    for (const r of done) this.byKey.delete(r.key);
+    return done.map((r) => r.read);
   }
 
   reset(): void {
     this.queue = [];
+    this.byKey.clear();
   }
 
   get size(): number {
