@@ -1,5 +1,6 @@
 /** Replication flow control: probe and replicate states, the inflight window, batching, backtracking. */
 import { describe, expect, it } from "vitest";
+import { ProposalDroppedError } from "./errors.js";
 import { drain, entry as e, leadLone, lone, Network } from "./network.test-helpers.js";
 import type { Message } from "./types.js";
 
@@ -99,5 +100,18 @@ describe("fast backtracking", () => {
     drain(raw);
     raw.step({ type: "append-resp", from: "n2", to: "n1", term: 1, index: 0, reject: true, rejectHint: 0 });
     expect(raw.status().progress?.n2).toMatchObject({ state: "replicate", match: 1, next: 3 });
+  });
+});
+
+describe("proposals", () => {
+  it("are dropped on a follower and over the uncommitted size limit", () => {
+    expect(() => lone("n2", three).propose("x")).toThrow(ProposalDroppedError);
+    const raw = lone("n1", three, [], 0, { maxUncommittedEntriesSize: 10 });
+    leadLone(raw, ["n2"]);
+    raw.propose("123456");
+    expect(() => raw.propose("123456")).toThrow(/uncommitted/);
+    raw.step({ type: "append-resp", from: "n2", to: "n1", term: 1, index: 2 });
+    expect(drain(raw).committedEntries.map((x) => x.data)).toEqual(["", "123456"]);
+    raw.propose("123456");
   });
 });
