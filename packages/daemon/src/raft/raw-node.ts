@@ -11,7 +11,10 @@
  *      entries; serve each ReadState once the applied index reaches its index.
  *   4. Call advance().
  * A crash loses only what was not persisted; on restart, build a RawNode over the same Storage
- * with `applied` set to the persisted applied index.
+ * with `applied` set to the persisted applied index, then call applyConfChange for each
+ * conf-change entry in (snapshot index, applied]: the Storage's ConfState is its snapshot's.
+ * Committed entries are handed out at most once; after advance() the applied index is the last
+ * one handed out.
  */
 import { confChangeProblem } from "./confchange.js";
 import { ProposalDroppedError } from "./errors.js";
