@@ -34,6 +34,7 @@ export class Raft {
   role: Role = "follower";
   readonly log: RaftLog;
   voters = new Set<NodeId>();
+  private voterArray: NodeId[] | null = null;
   learners = new Set<NodeId>();
   prs = new Map<NodeId, Progress>();
   msgs: Message[] = [];
@@ -96,6 +97,7 @@ export class Raft {
 
   private applyConfState(cs: ConfState): void {
     this.voters = new Set(cs.voters);
+    this.voterArray = null;
     this.learners = new Set(cs.learners);
     const next = this.log.lastIndex() + 1;
     const prs = new Map<NodeId, Progress>();
@@ -106,8 +108,10 @@ export class Raft {
     this.prs = prs;
   }
 
+  /** The voters as an array, rebuilt only when the configuration changes (read on every ack). */
   private voterList(): NodeId[] {
-    return [...this.voters];
+    if (this.voterArray === null) this.voterArray = [...this.voters];
+    return this.voterArray;
   }
 
   /** Whether this node may campaign: a voter of the current configuration. */

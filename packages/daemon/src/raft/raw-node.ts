@@ -114,19 +114,17 @@ export class RawNode {
 
   hasReady(): boolean {
     const r = this.raft;
-    const soft = this.softState();
-    const hard = this.hardState();
     return (
       r.msgs.length > 0 ||
       r.readStates.length > 0 ||
       r.log.unstable.entries.length > 0 ||
       r.log.unstable.snapshot !== undefined ||
       r.log.hasNextCommittedEnts() ||
-      soft.leader !== this.prevSoft.leader ||
-      soft.role !== this.prevSoft.role ||
-      hard.term !== this.prevHard.term ||
-      hard.vote !== this.prevHard.vote ||
-      hard.commit !== this.prevHard.commit
+      r.lead !== this.prevSoft.leader ||
+      r.role !== this.prevSoft.role ||
+      r.term !== this.prevHard.term ||
+      r.vote !== this.prevHard.vote ||
+      r.log.committed !== this.prevHard.commit
     );
   }
 

@@ -5,7 +5,15 @@ export type VoteResult = "won" | "lost" | "pending";
 /** The highest index acknowledged by a majority of `voters` (match indexes by id). */
 export function committedIndex(voters: readonly NodeId[], match: (id: NodeId) => number): number {
   if (voters.length === 0) return Number.MAX_SAFE_INTEGER;
-  const indexes = voters.map(match).sort((a, b) => b - a);
+  if (voters.length === 1) return match(voters[0]!);
+  if (voters.length === 3) {
+    // The common cluster size: the median of three without allocating.
+    const a = match(voters[0]!);
+    const b = match(voters[1]!);
+    const c = match(voters[2]!);
+    return Math.max(Math.min(a, b), Math.min(Math.max(a, b), c));
+  }
+  const indexes = voters.map(match).sort((x, y) => y - x);
   return indexes[Math.floor(voters.length / 2)]!;
 }
 
@@ -25,5 +33,7 @@ export function voteResult(voters: readonly NodeId[], votes: ReadonlyMap<NodeId,
 }
 
 export function hasQuorum(voters: readonly NodeId[], acked: (id: NodeId) => boolean): boolean {
-  return voters.filter(acked).length >= Math.floor(voters.length / 2) + 1;
+  let n = 0;
+  for (const id of voters) if (acked(id)) n++;
+  return n >= Math.floor(voters.length / 2) + 1;
 }
