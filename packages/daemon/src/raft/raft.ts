@@ -40,6 +40,8 @@ export class Raft {
   msgs: Message[] = [];
   readStates: ReadState[] = [];
   leadTransferee: NodeId | null = null;
+  /** Proposals or a commit advance wait for flushAppends. */
+  appendsWanted = false;
   /** Index of the last conf change proposed; a new one waits until it is applied. */
   pendingConfIndex = 0;
   private votes = new Map<NodeId, boolean>();
@@ -284,6 +286,7 @@ export class Raft {
       entries,
       commit: this.log.committed,
     });
+    pr.sentCommit = this.log.committed;
     if (entries.length > 0) {
       const last = entries[entries.length - 1]!.index;
       if (pr.state === "replicate") {
@@ -305,6 +308,23 @@ export class Raft {
 
   private bcastAppend(): void {
     for (const id of this.prs.keys()) if (id !== this.id) this.sendAppend(id);
+  }
+
+  /**
+   * Send the appends that proposals and commit advances asked for. RawNode calls it once per
+   * Ready, so a burst of proposals (or of acknowledgements) between two Readies costs one append
+   * per follower instead of one each.
+   */
+  flushAppends(): void {
+    if (!this.appendsWanted) return;
+    this.appendsWanted = false;
+    if (this.role !== "leader") return;
+    for (const [id, pr] of this.prs) {
+      if (id === this.id) continue;
+      while (this.sendAppend(id, false)) {}
+      // Nothing new to send, but the follower must still learn the commit index.
+      if (pr.sentCommit < this.log.committed) this.sendAppend(id);
+    }
   }
 
   private bcastHeartbeat(context?: string): void {
@@ -359,7 +379,7 @@ export class Raft {
     }
     this.uncommittedSize += size;
     this.appendEntries(entries);
-    this.bcastAppend();
+    this.appendsWanted = true;
   }
 
   /** Reduce the uncommitted size by entries that were committed (called when they are handed out). */
@@ -579,8 +599,8 @@ export class Raft {
             pr.becomeProbe();
             pr.becomeReplicate();
           } else if (pr.state === "replicate") pr.inflights.freeLE(m.index);
-          if (this.maybeCommit()) this.bcastAppend();
-          else if (oldPaused) this.sendAppend(m.from);
+          if (this.maybeCommit()) this.appendsWanted = true;
+          if (oldPaused) this.sendAppend(m.from);
           // Pipelining: keep the window full.
           while (this.sendAppend(m.from, false)) {}
           if (m.from === this.leadTransferee && pr.match === this.log.lastIndex()) {

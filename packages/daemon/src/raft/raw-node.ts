@@ -115,6 +115,7 @@ export class RawNode {
   hasReady(): boolean {
     const r = this.raft;
     return (
+      r.appendsWanted ||
       r.msgs.length > 0 ||
       r.readStates.length > 0 ||
       r.log.unstable.entries.length > 0 ||
@@ -130,6 +131,7 @@ export class RawNode {
 
   ready(): Ready {
     const r = this.raft;
+    r.flushAppends();
     const entries = [...r.log.unstable.entries];
     const snapshot = r.log.unstable.snapshot;
     const committedEntries = snapshot ? [] : r.log.takeCommittedEnts();

@@ -16,6 +16,8 @@ export class Progress {
   /** Ticks spent in snapshot state, to give up on a snapshot that was lost. */
   snapshotTicks = 0;
   recentActive = false;
+  /** The commit index the last append to this follower carried. */
+  sentCommit = 0;
   readonly inflights: Inflights;
 
   constructor(
