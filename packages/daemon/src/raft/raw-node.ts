@@ -89,11 +89,15 @@ export class RawNode {
     this.raft.transferLeadership(to);
   }
 
-  /** Install a snapshot the driver obtained itself (e.g. restoring a backup). */
-  restore(snapshot: Snapshot): void {
+  /**
+   * Install a snapshot the driver obtained itself (e.g. restoring a backup); it comes back in
+   * Ready.snapshot. Returns false when the commit index already covers it (nothing changes).
+   */
+  restore(snapshot: Snapshot): boolean {
+    if (snapshot.meta.index <= this.raft.log.committed) return false;
     // A leader whose log is replaced under it would replicate from a log it no longer has.
     if (this.raft.role === "leader") this.raft.becomeFollower(this.raft.term, null);
-    this.raft.restore(snapshot);
+    return this.raft.restore(snapshot);
   }
 
   reportUnreachable(id: string): void {

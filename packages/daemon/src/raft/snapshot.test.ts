@@ -97,7 +97,7 @@ describe("snapshots", () => {
 
   it("the driver restores a snapshot of its own (e.g. a backup)", () => {
     const raw = lone("n1", three, [e(1, 1)], 1);
-    raw.restore(snap(7, 3, '["backup"]'));
+    expect(raw.restore(snap(7, 3, '["backup"]'))).toBe(true);
     const ready = drain(raw);
     expect(ready.snapshot?.data).toBe('["backup"]');
     expect(raw.inspect()).toMatchObject({ firstIndex: 8, lastIndex: 7, commit: 7 });
