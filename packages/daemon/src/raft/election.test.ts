@@ -54,6 +54,23 @@ describe("PreVote", () => {
 });
 
 describe("CheckQuorum", () => {
+  it("frees a candidate stuck at a higher term that the leased followers ignore", () => {
+    const net = new Network(three, { preVote: false });
+    net.elect("n1");
+    net.isolate("n3");
+    net.propose("n1", "x"); // n3's log falls behind, so it cannot win once back
+    net.tick(60);
+    const stuck = net.raw("n3").status().term;
+    expect(stuck).toBeGreaterThan(net.raw("n1").status().term);
+    net.heal();
+    net.tick(60);
+    const leader = net.leader();
+    expect(leader).toBeDefined();
+    expect(net.raw(leader!).status().term).toBeGreaterThan(stuck);
+    expect(leader).not.toBe("n3");
+    expect(net.raw("n3").status()).toMatchObject({ role: "follower", lead: leader });
+  });
+
   it("a leader that lost its quorum steps down", () => {
     const net = new Network(three);
     net.elect("n1");

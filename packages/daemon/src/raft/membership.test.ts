@@ -77,6 +77,23 @@ describe("membership changes", () => {
     expect(net.node("n2").disk.commands).toEqual(["x"]);
   });
 
+  it("a removal lets pending entries commit with the smaller quorum", () => {
+    const raw = lone("n1", ["n1", "n2"]);
+    leadLone(raw, ["n2"]);
+    raw.step({ type: "append-resp", from: "n2", to: "n1", term: 1, index: 1 });
+    drain(raw);
+    raw.proposeConfChange({ type: "remove-node", nodeId: "n2" });
+    drain(raw);
+    raw.step({ type: "append-resp", from: "n2", to: "n1", term: 1, index: 2 });
+    const committed = drain(raw).committedEntries;
+    expect(committed.map((x) => x.type)).toEqual(["conf-change"]);
+    raw.propose("x");
+    drain(raw);
+    expect(raw.inspect().commit).toBe(2);
+    raw.applyConfChange({ type: "remove-node", nodeId: "n2" });
+    expect(raw.inspect().commit).toBe(3);
+  });
+
   it("a removed leader steps down and the remaining voters elect a new one", () => {
     const net = new Network(three);
     net.elect("n1");

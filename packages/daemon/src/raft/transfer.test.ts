@@ -46,6 +46,21 @@ describe("leadership transfer", () => {
     expect(net.propose("n1", "y")).toBe(true);
   });
 
+  it("removing the target aborts the transfer", () => {
+    const net = new Network(["n1", "n2", "n3", "n4"]);
+    net.elect("n1");
+    for (const id of ["n2", "n3", "n4"]) net.isolate(id);
+    expect(net.proposeConfChange("n1", { type: "remove-node", nodeId: "n4" })).toBe(true);
+    net.raw("n1").transferLeadership("n4");
+    expect(net.raw("n1").raft.leadTransferee).toBe("n4");
+    net.heal();
+    net.isolate("n4");
+    net.tick(1);
+    expect(net.raw("n1").status().confState.voters).toEqual(["n1", "n2", "n3"]);
+    expect(net.raw("n1").raft.leadTransferee).toBeNull();
+    expect(net.leader()).toBe("n1");
+  });
+
   it("a follower forwards the request to the leader; a learner or the leader itself is no target", () => {
     const net = new Network(three);
     net.elect("n1");
