@@ -1,7 +1,7 @@
 /** Leadership transfer: catch the target up, send TimeoutNow, drop proposals meanwhile, abort on timeout. */
 import { describe, expect, it } from "vitest";
 import { ProposalDroppedError } from "./errors.js";
-import { Network } from "./network.test-helpers.js";
+import { drain, leadLone, lone, Network } from "./network.test-helpers.js";
 
 const three = ["n1", "n2", "n3"];
 
@@ -32,6 +32,24 @@ describe("leadership transfer", () => {
     net.tick(2);
     expect(net.leader()).toBe("n3");
     expect(net.node("n3").disk.commands).toEqual(["x"]);
+  });
+
+  it("sends TimeoutNow only once the target holds the leader's whole log", () => {
+    const raw = lone("n1", three);
+    leadLone(raw, ["n2"]);
+    raw.step({ type: "append-resp", from: "n2", to: "n1", term: 1, index: 1 });
+    raw.propose("x");
+    drain(raw);
+    raw.transferLeadership("n3");
+    expect(drain(raw).messages.filter((m) => m.type === "timeout-now")).toEqual([]);
+    raw.step({ type: "append-resp", from: "n3", to: "n1", term: 1, index: 1 });
+    expect(drain(raw).messages.filter((m) => m.type === "timeout-now")).toEqual([]);
+    raw.step({ type: "append-resp", from: "n3", to: "n1", term: 1, index: 2 });
+    expect(
+      drain(raw)
+        .messages.filter((m) => m.type === "timeout-now")
+        .map((m) => m.to),
+    ).toEqual(["n3"]);
   });
 
   it("aborts after an election timeout when the target does not catch up", () => {
