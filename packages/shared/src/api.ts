@@ -156,3 +156,14 @@ export interface SchemaList {
   revision: number;
   items: (SchemaBinding & { sha256: string })[];
 }
+
+/** GET /v1/cluster: what the answering node knows of the cluster. */
+export interface ClusterView {
+  nodeId: string;
+  leader: string | null;
+  term: number;
+  role: string;
+  commitIndex: number;
+  appliedIndex: number;
+  members: { id: string; url: string; voter: boolean }[];
+}

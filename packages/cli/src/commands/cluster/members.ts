@@ -1,19 +1,9 @@
+import type { ClusterView } from "@cfguardian/shared";
 import type { Command } from "commander";
 import type { Context } from "../../context.js";
 import { EXIT } from "../../exit-codes.js";
 import { table } from "../history.js";
 import { printJson } from "../shared.js";
-
-/** GET /v1/cluster: the answering node's view of the cluster. */
-export interface ClusterView {
-  nodeId: string;
-  leader: string | null;
-  term: number;
-  role: string;
-  commitIndex: number;
-  appliedIndex: number;
-  members: { id: string; url: string; voter: boolean }[];
-}
 
 export async function runClusterMembers(context: Context): Promise<number> {
   const view = await context.client().get<ClusterView>("/v1/cluster");

@@ -1,18 +1,7 @@
-import { CfgError } from "@cfguardian/shared";
+import { CfgError, type ClusterView } from "@cfguardian/shared";
 import { Hono } from "hono";
 import type { AuthEnv } from "../middleware/auth.js";
 import { readJson, requireObject } from "../request.js";
-
-/** What this node knows of the cluster: members, leader, term, commit and applied index. */
-export interface ClusterView {
-  nodeId: string;
-  leader: string | null;
-  term: number;
-  role: string;
-  commitIndex: number;
-  appliedIndex: number;
-  members: { id: string; url: string; voter: boolean }[];
-}
 
 export interface ClusterControl {
   view(): ClusterView;
