@@ -17,9 +17,17 @@ export class LinkProxy {
         return;
       }
       const upstream = createConnection({ host: "127.0.0.1", port: this.targetPort });
-      for (const s of [client, upstream]) {
+      // Like a real TCP path: when one side goes (the target refuses or dies, the client hangs
+      // up), so does the other. Otherwise a request to a dead node would hang instead of failing.
+      for (const [s, other] of [
+        [client, upstream],
+        [upstream, client],
+      ] as const) {
         this.sockets.add(s);
-        s.on("close", () => this.sockets.delete(s));
+        s.on("close", () => {
+          this.sockets.delete(s);
+          other.destroy();
+        });
         s.on("error", () => s.destroy());
       }
       client.pipe(upstream);
