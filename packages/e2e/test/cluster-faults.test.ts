@@ -29,7 +29,16 @@ describe("cluster faults (real processes, cutting proxies on every link)", () =>
     const majorityLeader = await c.leader(others);
     const accepted = await pushOne(c, majorityLeader, 0, 2);
     expect(accepted.status).toBe(200);
+    // The cut-off node soon says it is not ready (no live leader), so a load balancer drains it.
+    const readyz = async (m: (typeof c.members)[number]) => (await fetch(`${m.url}/readyz`)).status;
+    await c.until("the cut-off node is not ready", async () =>
+      (await readyz(leader)) === 503 ? true : undefined,
+    );
+    expect(await readyz(majorityLeader)).toBe(200);
     c.heal();
+    await c.until("the healed node is ready", async () =>
+      (await readyz(leader)) === 200 ? true : undefined,
+    );
     for (const m of c.members) {
       await c.until(`${m.id} converged`, async () => {
         const entry = await c.call<{ value: { n: number } }>(

@@ -4,6 +4,7 @@
  * history must be linearizable. CFG_NEMESIS_SECONDS sets the length (default 20 s; a longer run:
  * `CFG_NEMESIS_SECONDS=300 pnpm exec vitest run packages/e2e/test/cluster-nemesis.test.ts`).
  */
+import { readFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, describe, expect, it } from "vitest";
 import { checkHistory } from "../../daemon/src/linearizability/checker.js";
@@ -36,7 +37,11 @@ describe("linearizability under a nemesis (real processes)", () => {
     async () => {
       const seed = Number(process.env.CFG_NEMESIS_SEED ?? Date.now() % 100000);
       const random = prng(seed);
-      cluster = await TestCluster.create(["n1", "n2", "n3"]);
+      // Frequent snapshots and a short log behind them: a node back from a kill or a partition
+      // often catches up by snapshot, so snapshot install is under the checker too.
+      cluster = await TestCluster.create(["n1", "n2", "n3"], {
+        args: ["--snapshot-count", "200", "--snapshot-catchup-entries", "20"],
+      });
       const c = cluster;
       const leader = await c.leader();
       expect((await c.call(leader, "POST", "/v1/projects", { name: "lin" })).status).toBe(201);
@@ -151,8 +156,12 @@ describe("linearizability under a nemesis (real processes)", () => {
       const [faults] = await Promise.all([nemesis(), ...["a", "b", "c", "d"].map((name) => client(name))]);
       const completed = history.filter((h) => h.complete !== Number.POSITIVE_INFINITY).length;
       const verdict = checkHistory(history);
+      const installs = c.members
+        .map((m) => readFileSync(`${m.dataDir}.log`, "utf8").split('"msg":"installed snapshot"').length - 1)
+        .reduce((a, b) => a + b, 0);
       console.log(
         `nemesis seed ${seed}: ${history.length} operations (${completed} answered), faults: ${faults.join(", ")}; ` +
+          `${installs} snapshot installs; ` +
           `${verdict.ok ? "linearizable" : "NOT linearizable"}${verdict.gaveUp ? " (checker gave up on a key)" : ""}`,
       );
       if (!verdict.ok) console.log(verdict.explanation);

@@ -18,7 +18,10 @@ const revisionsOn = async (c: TestCluster, member: Member) =>
 
 describe("a 3-node cfgd cluster on loopback", () => {
   it("replicates a push made through a follower, survives kill -9 of the leader, and catches the node up", async () => {
-    cluster = await TestCluster.create(["n1", "n2", "n3"]);
+    // Small snapshot intervals so that the log is compacted while a node is down.
+    cluster = await TestCluster.create(["n1", "n2", "n3"], {
+      args: ["--snapshot-count", "50", "--snapshot-catchup-entries", "5"],
+    });
     const c = cluster;
     let leader = await c.leader();
     const follower = c.members.find((m) => m !== leader)!;
@@ -38,8 +41,12 @@ describe("a 3-node cfgd cluster on loopback", () => {
 
     // A stream of pushes through a follower while the leader is killed with SIGKILL.
     const acknowledged: number[] = [];
+    let killedAt = 0;
     for (let n = 1; n <= 40; n++) {
-      if (n === 10) await c.kill9(leader);
+      if (n === 10) {
+        killedAt = (await c.call<{ appliedIndex: number }>(leader, "GET", "/v1/cluster")).body.appliedIndex;
+        await c.kill9(leader);
+      }
       const manifest = await c
         .call<{ revision: number }>(follower, "GET", "/v1/projects/shop-prod/manifest")
         .catch(() => null);
@@ -83,11 +90,23 @@ describe("a 3-node cfgd cluster on loopback", () => {
     }
     expect(await revisionsOn(c, live[0]!)).toEqual(await revisionsOn(c, live[1]!));
 
+    // Snapshot the live nodes now (cfg cluster snapshot): their logs no longer hold what the killed
+    // node lacks, so it can only catch up by snapshot.
+    for (const m of live) {
+      const snap = await cfg(["cluster", "snapshot", "--output", "json"], {
+        cwd: repo.dir,
+        env: { CFG_SERVER: m.url, CFG_TOKEN: c.token },
+      });
+      expect(snap.code, snap.stderr).toBe(0);
+      expect(JSON.parse(snap.stdout).compactedTo).toBeGreaterThan(killedAt + 1);
+    }
     // The killed node restarts from its files and catches up.
     c.start(leader);
     await c.until(`${leader.id} caught up`, async () =>
       (await revisionsOn(c, leader)).join() === (await revisionsOn(c, newLeader)).join() ? true : undefined,
     );
+    const restarted = await c.call<{ snapshotIndex: number }>(leader, "GET", "/v1/cluster");
+    expect(restarted.body.snapshotIndex).toBeGreaterThan(killedAt);
     leader = await c.leader();
     expect(c.members).toContain(leader);
   }, 120_000);

@@ -165,5 +165,44 @@ export interface ClusterView {
   role: string;
   commitIndex: number;
   appliedIndex: number;
-  members: { id: string; url: string; voter: boolean }[];
+  /** The last snapshot of state.db this node holds, and the first index still in its log. */
+  snapshotIndex: number;
+  firstLogIndex: number;
+  members: ClusterMember[];
+}
+
+export interface ClusterMember {
+  id: string;
+  url: string;
+  voter: boolean;
+  /** A learner waiting to be promoted once it has caught up. */
+  promote?: boolean;
+  /** As seen by the leader (only on the leader's view): the last index known to be on the member. */
+  match?: number;
+  /** Milliseconds since the answering node last heard from this member (absent: never, or itself). */
+  lastContactMs?: number;
+}
+
+/** One applied revision as a watcher sees it (GET /v1/watch/{p}, event `revision`, id = revision). */
+export interface WatchEvent {
+  project: string;
+  revision: number;
+  kind: RevisionKind;
+  createdAt: string;
+  actor: string;
+  message: string | null;
+  /** The changes of this revision (only those under the watch's prefix); values with ?values=true. */
+  changes: { op: "put" | "delete"; key: string; version: number; value?: JsonValue | null }[];
+}
+
+/**
+ * Event `reset`: the stream cannot go on from where the watcher is (the project was deleted, or
+ * the history to resume from is gone); re-read the project in full, then watch from `revision`.
+ */
+export interface WatchReset {
+  project: string;
+  reason: "deleted" | "compacted";
+  /** The project's current revision (0 when deleted). */
+  revision: number;
+  message: string;
 }

@@ -1,28 +1,59 @@
 /**
- * Raft messages between nodes over HTTP: one keep-alive undici pool per peer, messages batched
- * while a request is in flight, and a backoff when a peer does not answer (Raft retries on its
- * own, so a failed batch is dropped, never queued without bound).
+ * Raft messages between nodes over HTTP. To each peer, one long-lived POST /raft/v1/stream whose
+ * chunked body carries the messages as frames (4-byte length, then a JSON array), like etcd's
+ * stream transport: no request, headers, routing or response per batch. Messages of one Ready
+ * go in one frame. Appends that carry entries are the exception: batched requests (see send).
+ *
+ * A stream can die without telling us (a peer host that vanishes, a middlebox that drops the
+ * connection): writes then vanish until TCP gives up, minutes later. So a stream over which the
+ * peer has not been heard from (any message from it, as the node records) for STALE_MS is
+ * replaced by a new one; a peer that is really gone then fails to connect and is backed off. When the stream fails (the peer is down or restarts) the node backs off and
+ * opens a new one; messages lost on the way are sent again by Raft itself.
+ *
+ * A snapshot message travels on its own request: the state.db image is streamed from its file as
+ * the body (in 1 MiB chunks, with backpressure) and the message rides in a header. The core hears
+ * whether it arrived (reportSnapshot), so a failed stream is retried from a fresh probe.
  */
+import { PassThrough } from "node:stream";
 import { Agent, request } from "undici";
 import type { Logger } from "../logger.js";
 import type { Message } from "../raft/types.js";
+import { decodeRef, type SnapshotStore } from "../storage/snapshot-store.js";
 import type { Transport } from "./transport.js";
 
 export const CLUSTER_SECRET_HEADER = "x-cfg-cluster-secret";
 export const CLUSTER_ID_HEADER = "x-cfg-cluster-id";
+export const RAFT_MESSAGE_HEADER = "x-cfg-raft-message";
 const MAX_BATCH = 512;
+const MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
+const STALE_MS = 1_500;
 
 interface Peer {
   url: string;
   queue: Message[];
+  /** Appends with entries, sent as batched requests (see send). */
+  entries: Message[];
   sending: boolean;
+  scheduled: boolean;
+  stream: PassThrough | null;
+  openedAt: number;
   downUntil: number;
   failures: number;
+}
+
+/** A frame: 4-byte big-endian length, then the UTF-8 JSON of a Message[]. */
+export function encodeFrame(messages: readonly Message[]): Buffer {
+  const json = Buffer.from(JSON.stringify(messages), "utf8");
+  const frame = Buffer.allocUnsafe(4 + json.length);
+  frame.writeUInt32BE(json.length, 0);
+  json.copy(frame, 4);
+  return frame;
 }
 
 export class HttpTransport implements Transport {
   private readonly peers = new Map<string, Peer>();
   private readonly agent = new Agent({ connections: 4, keepAliveTimeout: 30_000 });
+  private readonly streamAgent = new Agent({ keepAliveTimeout: 30_000 });
 
   constructor(
     peers: Map<string, string>,
@@ -30,29 +61,96 @@ export class HttpTransport implements Transport {
     private readonly clusterId: string,
     private readonly logger: Logger,
     private readonly onUnreachable?: (id: string) => void,
+    private readonly snapshots?: SnapshotStore,
+    private readonly onSnapshotSent?: (id: string, ok: boolean) => void,
+    /** When this node last heard from a peer (Date.now()), to notice a dead stream. */
+    private readonly lastHeard?: (id: string) => number | undefined,
   ) {
-    for (const [id, url] of peers)
-      this.peers.set(id, { url, queue: [], sending: false, downUntil: 0, failures: 0 });
+    this.setPeers(peers);
+  }
+
+  /** The peers to talk to, after a membership change: new ones are added, removed ones dropped. */
+  setPeers(peers: Map<string, string>): void {
+    for (const [id, peer] of this.peers) {
+      if (peers.has(id)) continue;
+      peer.stream?.end();
+      this.peers.delete(id);
+    }
+    for (const [id, url] of peers) {
+      const peer = this.peers.get(id);
+      if (peer) peer.url = url;
+      else
+        this.peers.set(id, {
+          url,
+          queue: [],
+          entries: [],
+          sending: false,
+          scheduled: false,
+          stream: null,
+          openedAt: 0,
+          downUntil: 0,
+          failures: 0,
+        });
+    }
   }
 
   send(messages: readonly Message[]): void {
     for (const message of messages) {
       const peer = this.peers.get(message.to);
       if (!peer) continue;
+      if (message.type === "snapshot") {
+        void this.sendSnapshot(message, peer);
+        continue;
+      }
       if (peer.downUntil > Date.now()) {
         this.onUnreachable?.(message.to);
         continue;
       }
+      if (message.type === "append" && (message.entries?.length ?? 0) > 0) {
+        // Entries go as batched requests, one in flight per peer: while one travels the next
+        // ones gather, so under load a follower appends and fsyncs many entries at once.
+        // Everything else (heartbeats, votes, ReadIndex, answers) takes the stream: a commit
+        // and a linearizable read wait on those. Raft does not need the two paths in order.
+        if (peer.entries.length < 10 * MAX_BATCH) peer.entries.push(message);
+        if (!peer.sending) void this.sendEntries(message.to, peer);
+        continue;
+      }
       if (peer.queue.length < 10 * MAX_BATCH) peer.queue.push(message);
-      if (!peer.sending) void this.flush(message.to, peer);
+      if (!peer.scheduled) {
+        // Everything sent in this turn of the event loop goes in one frame.
+        peer.scheduled = true;
+        queueMicrotask(() => this.flush(message.to, peer));
+      }
     }
   }
 
-  private async flush(id: string, peer: Peer): Promise<void> {
+  private flush(id: string, peer: Peer): void {
+    peer.scheduled = false;
+    if (peer.queue.length === 0 || this.peers.get(id) !== peer) return;
+    const now = Date.now();
+    if (peer.stream && now - peer.openedAt > STALE_MS && now - (this.lastHeard?.(id) ?? 0) > STALE_MS) {
+      // Nothing heard from the peer over this stream for a while: it may be dead. Start afresh.
+      const stale = peer.stream;
+      peer.stream = null;
+      stale.destroy();
+    }
+    const stream = peer.stream ?? this.open(id, peer);
+    while (peer.queue.length > 0) stream.write(encodeFrame(peer.queue.splice(0, MAX_BATCH)));
+    // A peer that takes nothing (paused, or a connection that hangs): drop the stream rather
+    // than buffer without bound; Raft sends again once a new one is open.
+    if (stream.writableLength > MAX_BUFFERED_BYTES) {
+      peer.stream = null;
+      stream.destroy();
+      this.ended(id, peer, null, new Error(`${stream.writableLength} bytes not taken by the peer`), now);
+    }
+  }
+
+  private async sendEntries(id: string, peer: Peer): Promise<void> {
     peer.sending = true;
     try {
-      while (peer.queue.length > 0) {
-        const batch = peer.queue.splice(0, MAX_BATCH);
+      while (peer.entries.length > 0) {
+        const batch = peer.entries.splice(0, MAX_BATCH);
+        const opened = Date.now();
         try {
           const response = await request(`${peer.url}/raft/v1/messages`, {
             method: "POST",
@@ -68,20 +166,9 @@ export class HttpTransport implements Transport {
           });
           await response.body.dump();
           if (response.statusCode >= 400) throw new Error(`HTTP ${response.statusCode}`);
-          peer.failures = 0;
         } catch (error) {
-          peer.failures++;
-          const backoff = Math.min(2_000, 50 * 2 ** Math.min(peer.failures, 6));
-          peer.downUntil = Date.now() + backoff;
-          peer.queue.length = 0;
-          if (peer.failures === 1 || peer.failures % 20 === 0) {
-            this.logger.warn("peer unreachable", {
-              peer: id,
-              error: (error as Error).message,
-              backoffMs: backoff,
-            });
-          }
-          this.onUnreachable?.(id);
+          peer.entries.length = 0;
+          this.ended(id, peer, null, error as Error, opened);
           return;
         }
       }
@@ -90,7 +177,108 @@ export class HttpTransport implements Transport {
     }
   }
 
+  /** Open the long-lived stream to `peer`; frames written before it connects wait in it. */
+  private open(id: string, peer: Peer): PassThrough {
+    const body = new PassThrough({ highWaterMark: 1 << 20 });
+    peer.stream = body;
+    const openedAt = Date.now();
+    peer.openedAt = openedAt;
+    request(`${peer.url}/raft/v1/stream`, {
+      method: "POST",
+      headers: {
+        "content-type": "application/x-cfg-raft-frames",
+        [CLUSTER_SECRET_HEADER]: this.secret,
+        [CLUSTER_ID_HEADER]: this.clusterId,
+      },
+      body,
+      dispatcher: this.streamAgent,
+      // The answer comes only when the stream ends.
+      headersTimeout: 0,
+      bodyTimeout: 0,
+    }).then(
+      async (response) => {
+        const text = await response.body.text();
+        this.ended(
+          id,
+          peer,
+          body,
+          response.statusCode >= 400 ? new Error(`HTTP ${response.statusCode} ${text.slice(0, 200)}`) : null,
+          openedAt,
+        );
+      },
+      (error: Error) => this.ended(id, peer, body, error, openedAt),
+    );
+    return body;
+  }
+
+  private ended(
+    id: string,
+    peer: Peer,
+    body: PassThrough | null,
+    error: Error | null,
+    openedAt: number,
+  ): void {
+    if (body && peer.stream !== body) {
+      // A stream replaced by a newer one (stale, or overflowing): its end is not news.
+      body.destroy();
+      return;
+    }
+    if (body && peer.stream === body) peer.stream = null;
+    body?.destroy();
+    if (!error || this.closed) return;
+    // A stream that worked for a while is a fresh failure, not one more of a series.
+    if (Date.now() - openedAt > 1_000) peer.failures = 0;
+    peer.failures++;
+    const backoff = Math.min(2_000, 50 * 2 ** Math.min(peer.failures, 6));
+    peer.downUntil = Date.now() + backoff;
+    peer.queue.length = 0;
+    peer.entries.length = 0;
+    if (peer.failures === 1 || peer.failures % 20 === 0) {
+      this.logger.warn("peer unreachable", { peer: id, error: error.message, backoffMs: backoff });
+    }
+    this.onUnreachable?.(id);
+  }
+
+  private async sendSnapshot(message: Message, peer: Peer): Promise<void> {
+    const started = Date.now();
+    try {
+      if (!this.snapshots) throw new Error("no snapshot store");
+      const ref = decodeRef(message.snapshot!.data);
+      const response = await request(`${peer.url}/raft/v1/snapshot`, {
+        method: "POST",
+        headers: {
+          "content-type": "application/octet-stream",
+          "content-length": String(ref.size),
+          [CLUSTER_SECRET_HEADER]: this.secret,
+          [CLUSTER_ID_HEADER]: this.clusterId,
+          [RAFT_MESSAGE_HEADER]: Buffer.from(JSON.stringify(message)).toString("base64url"),
+        },
+        body: this.snapshots.open(ref),
+        dispatcher: this.agent,
+        headersTimeout: 120_000,
+        bodyTimeout: 120_000,
+      });
+      const text = await response.body.text();
+      if (response.statusCode >= 400) throw new Error(`HTTP ${response.statusCode}: ${text.slice(0, 300)}`);
+      this.logger.info("snapshot sent", {
+        peer: message.to,
+        index: ref.index,
+        bytes: ref.size,
+        ms: Date.now() - started,
+      });
+      this.onSnapshotSent?.(message.to, true);
+    } catch (error) {
+      this.logger.warn("snapshot not sent", { peer: message.to, error: (error as Error).message });
+      this.onSnapshotSent?.(message.to, false);
+    }
+  }
+
+  private closed = false;
+
   async close(): Promise<void> {
+    this.closed = true;
+    for (const peer of this.peers.values()) peer.stream?.end();
+    await this.streamAgent.destroy();
     await this.agent.close();
   }
 }

@@ -7,38 +7,80 @@ import type { Message } from "../raft/types.js";
 import { ConfigService } from "../services/config-service.js";
 import { StateMachine } from "../state/state-machine.js";
 import { StateStore } from "../state/state-store.js";
+import { decodeRef, SnapshotStore } from "../storage/snapshot-store.js";
 import { openDatabase } from "../storage/sqlite.js";
 import { SqliteRaftStorage } from "../storage/sqlite-raft-storage.js";
 import { RaftNode } from "./raft-node.js";
 
 const IDS = ["n1", "n2", "n3"];
 
-/** Three drivers over real SQLite files, wired by an in-process network that can cut links. */
+/**
+ * Drivers over real SQLite files and snapshot stores, founded like cfgd founds a cluster, wired by
+ * an in-process network that can cut links and that copies snapshot images like the HTTP transport.
+ */
 class TestCluster {
   readonly nodes = new Map<
     string,
-    { node: RaftNode; service: ConfigService; machine: StateMachine; close(): void }
+    {
+      node: RaftNode;
+      service: ConfigService;
+      machine: StateMachine;
+      storage: SqliteRaftStorage;
+      snapshots: SnapshotStore;
+      close(): void;
+    }
   >();
-  readonly dirs = new Map(IDS.map((id) => [id, mkdtempSync(join(tmpdir(), `raftnode-${id}-`))]));
+  readonly dirs = new Map<string, string>();
   readonly cut = new Set<string>();
 
-  start(id: string): void {
-    const dir = this.dirs.get(id)!;
+  constructor(readonly options: { snapshotCount?: number; catchUpEntries?: number } = {}) {}
+
+  dir(id: string): string {
+    if (!this.dirs.has(id)) this.dirs.set(id, mkdtempSync(join(tmpdir(), `raftnode-${id}-`)));
+    return this.dirs.get(id)!;
+  }
+
+  /** Start a node from its files; a new founder bootstraps, a new joiner starts empty. */
+  start(id: string, joiner = false): void {
+    const dir = this.dir(id);
     const raftDb = openDatabase(join(dir, "raft.db"), true);
     const stateDb = openDatabase(join(dir, "state.db"), false);
     const machine = new StateMachine(new StateStore(stateDb));
-    const node = new RaftNode({
+    const storage = new SqliteRaftStorage(raftDb);
+    if (storage.isEmpty() && !joiner) storage.bootstrap(IDS.map((n) => ({ id: n, url: `http://${n}.test` })));
+    const snapshots = new SnapshotStore(dir);
+    const node: RaftNode = new RaftNode({
       id,
       raftDb,
-      storage: new SqliteRaftStorage(raftDb, IDS),
+      storage,
       machine,
+      snapshots,
+      snapshotCount: this.options.snapshotCount,
+      catchUpEntries: this.options.catchUpEntries,
+      promoteLag: 5,
       tickMs: 10,
       timeoutMs: 800,
       transport: {
         send: (messages: readonly Message[]) => {
           for (const m of messages) {
             if (this.cut.has(m.from) || this.cut.has(m.to)) continue;
-            setImmediate(() => this.nodes.get(m.to)?.node.receive(m));
+            const to = this.nodes.get(m.to);
+            if (m.type !== "snapshot") {
+              setImmediate(() => this.nodes.get(m.to)?.node.receive(m));
+              continue;
+            }
+            const ref = decodeRef(m.snapshot!.data);
+            if (!to) {
+              setImmediate(() => node.raw.reportSnapshot(m.to, false));
+              continue;
+            }
+            to.snapshots.receive(snapshots.open(ref), ref).then(
+              () => {
+                to.node.receive(m);
+                node.raw.reportSnapshot(m.to, true);
+              },
+              () => node.raw.reportSnapshot(m.to, false),
+            );
           }
         },
       },
@@ -47,6 +89,8 @@ class TestCluster {
     this.nodes.set(id, {
       node,
       machine,
+      storage,
+      snapshots,
       service: new ConfigService(node, machine),
       close: () => {
         void node.close();
@@ -152,5 +196,82 @@ describe("RaftNode: the driver under cfgd's state machine", () => {
     const revision = cluster.nodes.get(next)!.machine.store.project("shop")!.revision;
     for (const id of IDS)
       expect(cluster.nodes.get(id)!.machine.store.project("shop")!.revision).toBe(revision);
+  });
+
+  it("a node down while the log was compacted catches up by snapshot, and keeps applying after it", async () => {
+    cluster = new TestCluster({ snapshotCount: 10, catchUpEntries: 2 });
+    for (const id of IDS) cluster.start(id);
+    const leader = await cluster.leader();
+    const { service } = cluster.nodes.get(leader)!;
+    await service.createProject("shop", "test");
+    const down = IDS.find((id) => id !== leader)!;
+    cluster.stop(down);
+    for (let i = 1; i <= 30; i++) await push(service, i - 1, i);
+    const leaderStorage = cluster.nodes.get(leader)!.storage;
+    expect(leaderStorage.snapshot().meta.index).toBeGreaterThanOrEqual(30);
+    // The entries the stopped node needs next are gone from the leader's log.
+    expect(leaderStorage.firstIndex()).toBeGreaterThan(10);
+    cluster.start(down);
+    await cluster.until(() => cluster.nodes.get(down)!.machine.store.project("shop")?.revision === 30);
+    const caughtUp = cluster.nodes.get(down)!;
+    expect(caughtUp.storage.snapshot().meta.index).toBeGreaterThan(0);
+    expect(caughtUp.service.getConfig("shop", "a").value).toBe(30);
+    expect(caughtUp.machine.store.members().map((m) => m.id)).toEqual(IDS);
+    await push(service, 30, 31);
+    await cluster.until(() => caughtUp.machine.store.project("shop")?.revision === 31);
+    const history = (id: string) => cluster.nodes.get(id)!.service.revisions("shop", undefined, 100);
+    expect(history(down)).toEqual(history(leader));
+  });
+
+  it("a crash after raft.db took a snapshot but before state.db installed it is repaired at start", async () => {
+    cluster = new TestCluster({ snapshotCount: 5, catchUpEntries: 0 });
+    for (const id of IDS) cluster.start(id);
+    const leader = await cluster.leader();
+    const { service } = cluster.nodes.get(leader)!;
+    await service.createProject("shop", "test");
+    const down = IDS.find((id) => id !== leader)!;
+    cluster.stop(down);
+    for (let i = 1; i <= 12; i++) await push(service, i - 1, i);
+    // Play the first half of an install on the stopped node: the image on disk, raft.db moved on.
+    const image = cluster.nodes.get(leader)!.storage.snapshot();
+    const ref = decodeRef(image.data);
+    const dir = cluster.dir(down);
+    await new SnapshotStore(dir).receive(cluster.nodes.get(leader)!.snapshots.open(ref), ref);
+    const raftDb = openDatabase(join(dir, "raft.db"), true);
+    new SqliteRaftStorage(raftDb).applySnapshot(image);
+    raftDb.close();
+    cluster.start(down);
+    const restarted = cluster.nodes.get(down)!;
+    expect(restarted.machine.appliedIndex).toBe(image.meta.index);
+    expect(restarted.machine.store.project("shop")!.revision).toBeGreaterThanOrEqual(10);
+    await cluster.until(() => restarted.machine.store.project("shop")?.revision === 12);
+  });
+
+  it("a new node joins as a learner, is promoted once caught up, and a removed leader is replaced", async () => {
+    cluster = new TestCluster({ snapshotCount: 8, catchUpEntries: 2 });
+    for (const id of IDS) cluster.start(id);
+    let leader = await cluster.leader();
+    await cluster.nodes.get(leader)!.service.createProject("shop", "test");
+    for (let i = 1; i <= 20; i++) await push(cluster.nodes.get(leader)!.service, i - 1, i);
+    await cluster.nodes.get(leader)!.node.addMember("n4", "http://n4.test", true);
+    expect(cluster.nodes.get(leader)!.node.raw.raft.learners.has("n4")).toBe(true);
+    cluster.start("n4", true);
+    await cluster.until(() => cluster.nodes.get(leader)!.node.raw.raft.voters.has("n4"), 10_000);
+    const n4 = cluster.nodes.get("n4")!;
+    await cluster.until(() => n4.machine.store.project("shop")?.revision === 20);
+    expect(n4.machine.store.members().map((m) => [m.id, m.url])).toContainEqual(["n4", "http://n4.test"]);
+    // Four voters: a quorum of three. Remove the leader itself; the rest elect a new one.
+    await cluster.nodes.get(leader)!.node.removeMember(leader);
+    const old = leader;
+    cluster.stop(old);
+    leader = await cluster.leader(10_000);
+    expect([...cluster.nodes.get(leader)!.node.raw.raft.voters].sort()).toEqual(
+      ["n1", "n2", "n3", "n4"].filter((id) => id !== old),
+    );
+    await push(cluster.nodes.get(leader)!.service, 20, 21);
+    await cluster.until(() => n4.machine.store.project("shop")?.revision === 21);
+    await expect(cluster.nodes.get(leader)!.node.removeMember(old)).rejects.toMatchObject({
+      code: "not_found",
+    });
   });
 });

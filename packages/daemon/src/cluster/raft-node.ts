@@ -4,20 +4,34 @@
  * layer writes through Raft exactly as it writes through the single-node log.
  *
  * Per Ready batch: persist hard state, entries and snapshot in ONE raft.db transaction (one fsync:
- * group commit), then send, then apply committed entries in one state.db transaction with the
+ * group commit; none when only the commit index moved), then send, then apply committed entries in one state.db transaction with the
  * applied index, then resolve the proposers and linearizable reads that were waiting, then advance.
  *
- * Not yet: snapshots of state.db and log compaction (the log grows), forwarding of writes from
- * followers (a follower answers not_leader with the leader's id), membership over HTTP.
+ * Snapshots: every `snapshotCount` applied entries the driver writes an image of state.db
+ * (SnapshotStore), records it in raft.db, and compacts the log up to `catchUpEntries` behind it,
+ * so a follower a little behind still catches up from the log and one far behind gets the image.
+ * A snapshot from the leader arrives as a file (the transport stores and checks it before it
+ * steps the message); Ready.snapshot is persisted in raft.db first, then installed in state.db in
+ * one transaction. A crash between the two leaves applied < the snapshot index; the constructor
+ * sees that and installs again.
+ *
+ * Membership: conf-change entries carry the member's URL, which is applied to state.db with the
+ * change, so it travels in snapshots; `onMembers` tells the transport. A learner added with
+ * `promote` is made a voter by whichever node leads once it has caught up.
  */
 import { randomUUID } from "node:crypto";
 import { CfgError } from "@cfguardian/shared";
+import { type Link, type Span, trace } from "@opentelemetry/api";
 import type { Proposer } from "../log/proposer.js";
+import type { Logger } from "../logger.js";
+import { type DriverObserver, noObserver } from "../observability/driver-observer.js";
+import { tracer } from "../observability/tracer.js";
 import { ProposalDroppedError } from "../raft/errors.js";
 import { RawNode } from "../raft/raw-node.js";
-import type { ConfChange, Message, Ready } from "../raft/types.js";
+import type { ConfChange, Message, Ready, Snapshot } from "../raft/types.js";
 import type { ApplyOutcome, Command } from "../state/commands.js";
-import type { StateMachine } from "../state/state-machine.js";
+import type { BatchEntry, StateMachine } from "../state/state-machine.js";
+import { decodeRef, encodeRef, type SnapshotStore } from "../storage/snapshot-store.js";
 import type { Db } from "../storage/sqlite.js";
 import type { SqliteRaftStorage } from "../storage/sqlite-raft-storage.js";
 import type { Transport } from "./transport.js";
@@ -33,12 +47,48 @@ export interface RaftNodeOptions {
   /** How long a proposal or a read may wait before it fails with no_quorum (outcome unknown). */
   timeoutMs?: number;
   random?: () => number;
+  /** Where state.db images live; without it the node never snapshots nor compacts. */
+  snapshots?: SnapshotStore;
+  /** Applied entries between automatic snapshots (default 10,000). */
+  snapshotCount?: number;
+  /** Entries kept in the log behind a snapshot for followers that are a little behind (5,000). */
+  catchUpEntries?: number;
+  /** A learner within this many entries of the commit index counts as caught up (default 100). */
+  promoteLag?: number;
+  /** Called with every member's URL after a change of membership is applied or installed. */
+  onMembers?: (members: Member[]) => void;
+  logger?: Logger;
+  observer?: DriverObserver;
 }
+
+export interface Member {
+  id: string;
+  url: string;
+  /** Wanted as a voter: the leader promotes this learner once it has caught up. */
+  promote: boolean;
+}
+
+/** What a conf change's `context` carries. */
+interface ConfContext {
+  url?: string;
+  promote?: boolean;
+}
+
+const parseContext = (cc: ConfChange): ConfContext => {
+  if (!cc.context) return {};
+  try {
+    return JSON.parse(cc.context) as ConfContext;
+  } catch {
+    return {};
+  }
+};
 
 interface Waiter {
   resolve(outcome: ApplyOutcome): void;
   reject(error: Error): void;
   timer: NodeJS.Timeout;
+  /** The proposing request's span (cfgd.propose), to mark when its entry is applied. */
+  span: Span | undefined;
 }
 
 export class RaftNode implements Proposer {
@@ -52,6 +102,7 @@ export class RaftNode implements Proposer {
   >();
   private readonly readyReads: { index: number; requestId: string }[] = [];
   private readonly persist: (ready: Ready) => void;
+  private readonly observer: DriverObserver;
   private ticker: NodeJS.Timeout | undefined;
   private scheduled = false;
   private stopped = false;
@@ -59,7 +110,15 @@ export class RaftNode implements Proposer {
   constructor(options: RaftNodeOptions) {
     this.options = options;
     this.id = options.id;
+    this.observer = options.observer ?? noObserver;
     const { storage, machine } = options;
+    const snap = storage.snapshot();
+    if (snap.meta.index > machine.appliedIndex) {
+      // raft.db took a snapshot but state.db did not get to install it before a crash.
+      if (!options.snapshots) throw new Error("raft.db holds a snapshot but no snapshot store was given");
+      options.snapshots.install(machine.store.db, decodeRef(snap.data));
+    }
+    options.snapshots?.prune(snap.meta.index, true);
     this.raw = new RawNode({
       id: options.id,
       storage,
@@ -85,14 +144,19 @@ export class RaftNode implements Proposer {
   start(): void {
     this.ticker = setInterval(() => {
       this.raw.tick();
+      this.promoteLearners();
       this.schedule();
     }, this.options.tickMs ?? 100);
     this.ticker.unref?.();
   }
 
+  /** When this node last heard from each peer (Date.now()). */
+  readonly lastContact = new Map<string, number>();
+
   /** A message from a peer (the transport calls this). */
   receive(message: Message): void {
     if (this.stopped) return;
+    this.lastContact.set(message.from, Date.now());
     this.raw.step(message);
     this.schedule();
   }
@@ -109,24 +173,115 @@ export class RaftNode implements Proposer {
   private process(): void {
     while (!this.stopped && this.raw.hasReady()) {
       const ready = this.raw.ready();
-      this.persist(ready);
+      if (ready.entries.length > 0 || ready.hardState || ready.snapshot) {
+        const span = tracer().startSpan("cfgd.raft.persist", {
+          attributes: { "raft.entries": ready.entries.length },
+        });
+        const started = performance.now();
+        // Like etcd: fsync only when the Ready carries entries, a new term or vote, or a
+        // snapshot. A commit index alone is written without one: after a power loss it is
+        // learned again from the leader (and never below what state.db applied, see RawNode).
+        const sync = ready.mustSync || ready.snapshot !== undefined;
+        if (!sync) this.options.raftDb.pragma("synchronous = NORMAL");
+        try {
+          this.persist(ready);
+        } finally {
+          if (!sync) this.options.raftDb.pragma("synchronous = FULL");
+        }
+        this.observer.persisted((performance.now() - started) / 1000, ready.entries.length);
+        span.end();
+      }
       if (ready.messages.length > 0) this.options.transport.send(ready.messages);
-      if (ready.snapshot)
-        throw new Error("installing a state machine snapshot is not supported by this node yet");
+      if (ready.snapshot) this.install(ready.snapshot);
       this.apply(ready);
       for (const read of ready.readStates) this.readyReads.push(read);
       this.raw.advance();
       this.serveReads();
+      this.maybeSnapshot();
     }
   }
 
+  /** Replace state.db with the leader's image (already on disk, checked by the transport). */
+  private install(snapshot: Snapshot): void {
+    const snapshots = this.options.snapshots;
+    if (!snapshots) throw new Error("a snapshot arrived but this node has no snapshot store");
+    const ref = decodeRef(snapshot.data);
+    snapshots.install(this.options.machine.store.db, ref);
+    snapshots.prune(ref.index);
+    this.observer.snapshot("installed", ref.size);
+    this.options.machine.changes.publish(null);
+    this.options.logger?.info("installed snapshot", { index: ref.index, bytes: ref.size });
+    this.options.onMembers?.(this.members());
+  }
+
+  /** Take a snapshot when enough has been applied since the last one. */
+  private maybeSnapshot(): void {
+    const every = this.options.snapshotCount ?? 10_000;
+    const applied = this.options.machine.appliedIndex;
+    if (applied - this.options.storage.snapshot().meta.index >= every) this.snapshot();
+  }
+
+  /**
+   * Write an image of state.db at the applied index, record it in raft.db and compact the log
+   * behind it. Returns the snapshot's index and size (the last one when nothing new is applied).
+   */
+  snapshot(): { index: number; bytes: number; compactedTo: number } {
+    const { storage, snapshots, machine } = this.options;
+    if (!snapshots) throw new CfgError("unavailable", `${this.id} has no snapshot store`);
+    const applied = machine.appliedIndex;
+    const last = storage.snapshot();
+    if (applied > last.meta.index) {
+      const ref = snapshots.create(machine.store.db, applied);
+      storage.createSnapshot(applied, this.raw.raft.confState(), encodeRef(ref));
+      const compactTo = applied - (this.options.catchUpEntries ?? 5_000);
+      if (compactTo >= storage.firstIndex()) storage.compact(compactTo);
+      snapshots.prune(applied);
+      this.observer.snapshot("created", ref.size);
+      this.options.logger?.info("snapshot taken", {
+        index: applied,
+        bytes: ref.size,
+        firstIndex: storage.firstIndex(),
+      });
+    }
+    const current = storage.snapshot();
+    return {
+      index: current.meta.index,
+      bytes: current.meta.index > 0 ? decodeRef(current.data).size : 0,
+      compactedTo: storage.firstIndex() - 1,
+    };
+  }
+
+  /** Every member's URL and promotion wish, as applied to state.db. */
+  members(): Member[] {
+    return this.options.machine.store.members();
+  }
+
   private apply(ready: Ready): void {
-    const batch: { index: number; command: Command | null }[] = [];
+    const batch: BatchEntry[] = [];
+    let membership = false;
     for (const entry of ready.committedEntries) {
       if (entry.index <= this.options.machine.appliedIndex) continue;
       if (entry.type === "conf-change") {
-        this.raw.applyConfChange(JSON.parse(entry.data) as ConfChange);
-        batch.push({ index: entry.index, command: null });
+        const cc = JSON.parse(entry.data) as ConfChange;
+        this.raw.applyConfChange(cc);
+        membership = true;
+        const context = parseContext(cc);
+        const known = this.options.machine.store.members().find((m) => m.id === cc.nodeId);
+        batch.push({
+          index: entry.index,
+          command: null,
+          member:
+            cc.type === "remove-node"
+              ? { id: cc.nodeId, url: null }
+              : {
+                  id: cc.nodeId,
+                  url: context.url ?? known?.url ?? "",
+                  promote: cc.type === "add-learner" && context.promote === true,
+                },
+        });
+        if (cc.nodeId === this.id && cc.type === "remove-node") {
+          this.options.logger?.warn("this node was removed from the cluster", { index: entry.index });
+        }
       } else
         batch.push({
           index: entry.index,
@@ -134,14 +289,50 @@ export class RaftNode implements Proposer {
         });
     }
     if (batch.length === 0) return;
+    const links: Link[] = [];
+    for (const item of batch) {
+      const span = item.command ? this.waiters.get(item.command.meta.id)?.span : undefined;
+      if (span) links.push({ context: span.spanContext() });
+    }
+    const span = tracer().startSpan("cfgd.state.apply", {
+      links,
+      attributes: { "raft.first_index": batch[0]!.index, "raft.entries": batch.length },
+    });
+    const started = performance.now();
     const outcomes = this.options.machine.applyBatch(batch);
+    this.observer.applied((performance.now() - started) / 1000, batch.length);
+    span.end();
     for (const [i, item] of batch.entries()) {
       if (!item.command) continue;
       const waiter = this.waiters.get(item.command.meta.id);
       if (!waiter) continue;
       this.waiters.delete(item.command.meta.id);
       clearTimeout(waiter.timer);
+      waiter.span?.addEvent("committed and applied", { "raft.index": item.index });
       waiter.resolve(outcomes[i]!);
+    }
+    if (membership) this.options.onMembers?.(this.members());
+  }
+
+  /** As leader, make caught-up learners that are wanted as voters voters (one change at a time). */
+  private promoteLearners(): void {
+    const raft = this.raw.raft;
+    if (raft.role !== "leader" || raft.pendingConfIndex > raft.log.applied) return;
+    const lag = this.options.promoteLag ?? 100;
+    for (const member of this.members()) {
+      if (!member.promote || !raft.learners.has(member.id)) continue;
+      const pr = raft.prs.get(member.id);
+      if (!pr || pr.match + lag < raft.log.committed) continue;
+      try {
+        this.raw.proposeConfChange({
+          type: "add-voter",
+          nodeId: member.id,
+          context: JSON.stringify({ url: member.url }),
+        });
+        this.options.logger?.info("promoting caught-up learner", { member: member.id, match: pr.match });
+        this.schedule();
+      } catch {}
+      return;
     }
   }
 
@@ -184,7 +375,7 @@ export class RaftNode implements Proposer {
           new CfgError("no_quorum", "the write was not committed in time; it may still be applied later"),
         );
       }, this.options.timeoutMs ?? 5000);
-      this.waiters.set(command.meta.id, { resolve, reject, timer });
+      this.waiters.set(command.meta.id, { resolve, reject, timer, span: trace.getActiveSpan() });
     });
     this.schedule();
     return promise;
@@ -210,8 +401,90 @@ export class RaftNode implements Proposer {
     return promise;
   }
 
+  /**
+   * Add a member as a learner (it receives the log but does not vote); with `promote`, the leader
+   * makes it a voter once it has caught up. A learner added again with `promote` is promoted.
+   * Resolves when the change is applied on this node.
+   */
+  async addMember(id: string, url: string, promote: boolean): Promise<void> {
+    const raft = this.raw.raft;
+    if (raft.voters.has(id)) throw new CfgError("conflict", `${id} is already a voter`);
+    if (raft.learners.has(id)) {
+      // Adding an existing learner again is a no-op, unless it asks for a promotion not yet asked.
+      if (!promote || this.members().some((m) => m.id === id && m.promote)) return;
+      // Promote an existing learner now, if it has caught up.
+      const match = raft.prs.get(id)?.match ?? 0;
+      if (match + (this.options.promoteLag ?? 100) < raft.log.committed) {
+        throw new CfgError(
+          "conflict",
+          `${id} is a learner that has not caught up yet (it has ${match} of ${raft.log.committed} entries); retry when it has`,
+        );
+      }
+      this.proposeConf({ type: "add-voter", nodeId: id, context: JSON.stringify({ url }) });
+      await this.waitForConf(() => this.raw.raft.voters.has(id));
+      return;
+    }
+    this.proposeConf({ type: "add-learner", nodeId: id, context: JSON.stringify({ url, promote }) });
+    await this.waitForConf(() => this.raw.raft.learners.has(id) || this.raw.raft.voters.has(id));
+  }
+
+  /** Remove a member (voter or learner); resolves when the change is applied on this node. */
+  async removeMember(id: string): Promise<void> {
+    const raft = this.raw.raft;
+    if (!raft.voters.has(id) && !raft.learners.has(id)) {
+      throw new CfgError("not_found", `${id} is not a member of this cluster`);
+    }
+    this.proposeConf({ type: "remove-node", nodeId: id });
+    await this.waitForConf(() => !this.raw.raft.voters.has(id) && !this.raw.raft.learners.has(id));
+  }
+
+  private proposeConf(cc: ConfChange): void {
+    if (this.stopped) throw new CfgError("unavailable", `${this.id} is stopping`);
+    if (this.raw.raft.role !== "leader") throw this.notLeader();
+    if (this.raw.raft.pendingConfIndex > this.raw.raft.log.applied) {
+      throw new CfgError("conflict", "another membership change is in progress; retry when it is applied");
+    }
+    try {
+      this.raw.proposeConfChange(cc);
+    } catch (error) {
+      if (error instanceof ProposalDroppedError) {
+        throw new CfgError("bad_request", `membership change refused: ${error.message}`);
+      }
+      throw error;
+    }
+    this.schedule();
+  }
+
+  private async waitForConf(done: () => boolean): Promise<void> {
+    const deadline = Date.now() + (this.options.timeoutMs ?? 5000);
+    while (!done()) {
+      if (this.stopped) throw new CfgError("unavailable", `${this.id} stopped`);
+      if (Date.now() > deadline) {
+        throw new CfgError(
+          "no_quorum",
+          "the membership change was not committed in time; it may still be applied",
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
   appliedIndex(): number {
     return this.options.machine.appliedIndex;
+  }
+
+  /**
+   * Ready to serve: a member that knows a live leader (it is the leader, or heard from it within
+   * two election timeouts) and has applied everything it knows to be committed.
+   */
+  isReady(): boolean {
+    const raft = this.raw.raft;
+    if (this.stopped || (!raft.voters.has(this.id) && !raft.learners.has(this.id))) return false;
+    if (this.options.machine.appliedIndex < raft.log.committed) return false;
+    if (raft.role === "leader") return true;
+    if (raft.lead === null) return false;
+    const heard = this.lastContact.get(raft.lead) ?? 0;
+    return Date.now() - heard < 2 * (this.options.electionTick ?? 10) * (this.options.tickMs ?? 100);
   }
 
   /**

@@ -16,6 +16,8 @@
  *   transaction), so replay skips it.
  * A caller is answered only after both commits, so an acknowledged write is never lost or torn.
  */
+
+import { type DriverObserver, noObserver } from "../observability/driver-observer.js";
 import type { ApplyOutcome, Command } from "../state/commands.js";
 import type { StateMachine } from "../state/state-machine.js";
 import type { LogEntry, RaftLogStore } from "../storage/raft-log-store.js";
@@ -47,6 +49,7 @@ export class SingleNodeLog implements Proposer {
     private readonly log: RaftLogStore,
     private readonly state: StateMachine,
     private readonly onFatal?: (error: Error) => void,
+    private readonly observer: DriverObserver = noObserver,
   ) {}
 
   /** Apply every committed entry the state machine has not applied yet (after a crash). */
@@ -97,10 +100,14 @@ export class SingleNodeLog implements Proposer {
           data: JSON.stringify(waiting.command),
         }));
         const last = first + entries.length - 1;
+        const started = performance.now();
         this.log.save({ term: TERM, vote: null, commit: last }, entries);
+        const saved = performance.now();
+        this.observer.persisted((saved - started) / 1000, entries.length);
         const outcomes = this.state.applyBatch(
           batch.map((w, i) => ({ index: first + i, command: w.command })),
         );
+        this.observer.applied((performance.now() - saved) / 1000, entries.length);
         this.stats.batches++;
         this.stats.entries += entries.length;
         for (const [i, waiting] of batch.entries()) waiting.resolve(outcomes[i]!);

@@ -1,4 +1,5 @@
 import type { ChangeOp, GitProvenance, JsonValue, SchemaBinding } from "@cfguardian/shared";
+import type { MetadataOp } from "../metadata/embedded/ops.js";
 
 /**
  * What every command carries besides its payload. `at` and `actor` are fixed when the command is
@@ -35,7 +36,9 @@ export type CommandBody =
   | { type: "put-key"; project: string; key: string; value: JsonValue; ifMatch?: number }
   | { type: "delete-key"; project: string; key: string; ifMatch?: number }
   | { type: "put-schema"; project: string; binding: SchemaBinding }
-  | { type: "delete-schema"; project: string; name: string };
+  | { type: "delete-schema"; project: string; name: string }
+  /** Embedded metadata (users, members, API keys, tokens, signing keys, audit): see metadata/embedded. */
+  | { type: "metadata"; op: MetadataOp };
 
 export type Command = CommandBody & { meta: CommandMeta };
 

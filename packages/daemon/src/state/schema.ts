@@ -1,3 +1,5 @@
+import { METADATA_SCHEMA } from "../metadata/embedded/schema.js";
+
 /** DDL of state.db. Every table is written only by the state machine's apply. */
 export const STATE_SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (
@@ -48,4 +50,9 @@ CREATE TABLE IF NOT EXISTS schema_sets (
   schemas TEXT NOT NULL,
   PRIMARY KEY (project, revision)
 ) WITHOUT ROWID;
-`;
+CREATE TABLE IF NOT EXISTS cluster_members (
+  id      TEXT PRIMARY KEY,
+  url     TEXT NOT NULL,
+  promote INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+${METADATA_SCHEMA}`;

@@ -21,6 +21,8 @@ import {
   type ValidationIssue,
 } from "@cfguardian/shared";
 import { checkSchemaSet, compileSchemaSet } from "@cfguardian/shared/schema-validation";
+import { applyMetadataOp } from "../metadata/embedded/apply.js";
+import { ChangeFeed } from "./change-feed.js";
 import type { ApplyOutcome, Command } from "./commands.js";
 import { StateStore } from "./state-store.js";
 
@@ -53,7 +55,21 @@ class DryRunDone extends Error {
   }
 }
 
+/**
+ * One committed log entry to apply: a command, or nothing (a leader's no-op or a conf change);
+ * a conf change records the member's URL (`url` null: the member was removed) and whether a
+ * learner is to be promoted once caught up.
+ */
+export interface BatchEntry {
+  index: number;
+  command: Command | null;
+  member?: { id: string; url: string | null; promote?: boolean };
+}
+
 export class StateMachine {
+  /** Published after every applied batch (watchers and blocking reads listen). */
+  readonly changes = new ChangeFeed();
+
   constructor(readonly store: StateStore) {}
 
   get appliedIndex(): number {
@@ -65,14 +81,26 @@ export class StateMachine {
    * the applied index written in the same transaction. A crash before the commit applies nothing
    * of the batch; replay from the log applies it again from the recorded index.
    */
-  applyBatch(entries: { index: number; command: Command | null }[]): ApplyOutcome[] {
+  applyBatch(entries: BatchEntry[]): ApplyOutcome[] {
     const outcomes: ApplyOutcome[] = [];
+    const touched = new Set<string>();
+    for (const entry of entries) {
+      const c = entry.command;
+      if (c && "project" in c) touched.add(c.project);
+      else if (c?.type === "create-project") touched.add(c.name);
+      // Wakes the project's watchers, which then check that their credential still holds.
+      else if (c?.type === "metadata" && "project" in c.op) touched.add(c.op.project);
+    }
     this.store.db.transaction(() => {
       for (const entry of entries) {
+        if (entry.member?.url)
+          this.store.setMember(entry.member.id, entry.member.url, entry.member.promote ?? false);
+        else if (entry.member) this.store.removeMember(entry.member.id);
         outcomes.push(entry.command ? this.applyOne(entry.command) : { ok: true, value: null });
       }
       if (entries.length > 0) this.store.setAppliedIndex(entries[entries.length - 1]!.index);
     })();
+    this.changes.publish(touched);
     return outcomes;
   }
 
@@ -133,6 +161,13 @@ export class StateMachine {
       case "put-schema":
       case "delete-schema":
         return this.changeOneSchema(command);
+      case "metadata":
+        try {
+          return applyMetadataOp(this.store.db, command.op);
+        } catch (error) {
+          if (error instanceof CfgError) reject(error.code, error.message, error.extensions);
+          throw error;
+        }
     }
   }
 

@@ -104,6 +104,11 @@ export class StateStore {
         "INSERT INTO revisions (project, revision, kind, created_at, actor, message, git, rollback_to, schemas_changed, changes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
       ),
       revision: p("SELECT * FROM revisions WHERE project = ? AND revision = ?"),
+      revisionsAfter: p(
+        "SELECT * FROM revisions WHERE project = ? AND revision > ? ORDER BY revision LIMIT ?",
+      ),
+      firstRevision: p("SELECT MIN(revision) FROM revisions WHERE project = ?").pluck(),
+      versionValue: p("SELECT value FROM key_versions WHERE project = ? AND key = ? AND version = ?").pluck(),
       revisions: p(
         "SELECT * FROM revisions WHERE project = ? AND revision < ? ORDER BY revision DESC LIMIT ?",
       ),
@@ -113,6 +118,11 @@ export class StateStore {
       insertSchemaSet: p(
         "INSERT INTO schema_sets (project, revision, schemas) VALUES (?, ?, ?) ON CONFLICT (project, revision) DO UPDATE SET schemas = excluded.schemas",
       ),
+      members: p("SELECT id, url, promote FROM cluster_members ORDER BY id"),
+      setMember: p(
+        "INSERT INTO cluster_members (id, url, promote) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET url = excluded.url, promote = excluded.promote",
+      ),
+      removeMember: p("DELETE FROM cluster_members WHERE id = ?"),
       deleteProjectRows: ["projects", "configs", "key_versions", "revisions", "schema_sets"].map((table) =>
         p(`DELETE FROM ${table} WHERE ${table === "projects" ? "name" : "project"} = ?`),
       ),
@@ -124,6 +134,20 @@ export class StateStore {
   }
   setAppliedIndex(index: number): void {
     this.s.setMeta.run("applied_index", String(index));
+  }
+
+  /** Cluster members' URLs, replicated with the conf changes that add and remove them. */
+  members(): { id: string; url: string; promote: boolean }[] {
+    return (this.s.members.all() as { id: string; url: string; promote: number }[]).map((row) => ({
+      ...row,
+      promote: row.promote === 1,
+    }));
+  }
+  setMember(id: string, url: string, promote: boolean): void {
+    this.s.setMember.run(id, url, promote ? 1 : 0);
+  }
+  removeMember(id: string): void {
+    this.s.removeMember.run(id);
   }
 
   project(name: string): ProjectRow | undefined {
@@ -204,6 +228,19 @@ export class StateStore {
   revision(project: string, revision: number): RevisionRecord | undefined {
     const row = this.s.revision.get(project, revision) as RevisionRow | undefined;
     return row ? toRecord(row) : undefined;
+  }
+  /** Revisions after `after`, oldest first (what a watcher has not seen yet). */
+  revisionsAfter(project: string, after: number, limit: number): RevisionRecord[] {
+    return (this.s.revisionsAfter.all(project, after, limit) as RevisionRow[]).map(toRecord);
+  }
+  /** The oldest revision still recorded (history before it is gone), or null when there is none. */
+  firstRevision(project: string): number | null {
+    return (this.s.firstRevision.get(project) as number | null) ?? null;
+  }
+  /** A key's value at one of its versions (null: deleted at that version). */
+  versionValue(project: string, key: string, version: number): JsonValue | null {
+    const text = this.s.versionValue.get(project, key, version) as string | null | undefined;
+    return text === null || text === undefined ? null : StateStore.parseValue(text);
   }
   revisions(project: string, before: number, limit: number): RevisionRecord[] {
     return (this.s.revisions.all(project, before, limit) as RevisionRow[]).map(toRecord);

@@ -95,6 +95,46 @@ export class SqliteRaftStorage implements WritableStorage {
     return proposed;
   }
 
+  /** A value of cluster_meta (cluster id, node id, founders), or undefined. */
+  meta(key: string): string | undefined {
+    return this.db.prepare("SELECT v FROM cluster_meta WHERE k = ?").pluck().get(key) as string | undefined;
+  }
+
+  setMeta(key: string, value: string): void {
+    this.db
+      .prepare("INSERT INTO cluster_meta (k, v) VALUES (?, ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v")
+      .run(key, value);
+  }
+
+  /** True for a raft.db that has never held a log, a hard state or a snapshot. */
+  isEmpty(): boolean {
+    return this.snap.meta.index === 0 && this.last === 0 && this.s.hardState.get() === undefined;
+  }
+
+  /**
+   * Found a new cluster the way etcd does: the founding configuration is the log's first entries,
+   * one add-voter conf change per founder (carrying its URL) at term 1, committed by fiat. Every
+   * founder writes the same entries, so their logs agree; a node that joins later learns the whole
+   * membership, URLs included, by replicating the log (or a snapshot of it) like any other entry.
+   */
+  bootstrap(founders: { id: string; url: string }[]): void {
+    if (!this.isEmpty()) throw new Error("bootstrap needs an empty raft.db");
+    const entries: Entry[] = founders.map((founder, i) => ({
+      index: i + 1,
+      term: 1,
+      type: "conf-change",
+      data: JSON.stringify({
+        type: "add-voter",
+        nodeId: founder.id,
+        context: JSON.stringify({ url: founder.url }),
+      }),
+    }));
+    this.db.transaction(() => {
+      this.append(entries);
+      this.setHardState({ term: 1, vote: null, commit: entries.length });
+    })();
+  }
+
   private writeSnapshot(snapshot: Snapshot): void {
     const { index, term, confState } = snapshot.meta;
     this.s.upsertSnapshot.run(index, term, JSON.stringify(confState), snapshot.data);

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, openSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -12,6 +12,7 @@ export interface Member {
   id: string;
   url: string;
   port: number;
+  /** The member's files; its log (stderr, JSON lines) is `${dataDir}.log`. */
   dataDir: string;
   child?: ChildProcess;
 }
@@ -25,25 +26,29 @@ export class TestCluster {
   readonly links = new Map<string, LinkProxy>();
   token = "";
 
-  static async create(ids: string[]): Promise<TestCluster> {
+  /** Extra cfgd flags for every member (for example a small --snapshot-count). */
+  args: string[] = [];
+
+  /** Extra environment for every member. */
+  env: NodeJS.ProcessEnv = {};
+
+  static async create(
+    ids: string[],
+    options: {
+      args?: string[];
+      env?: NodeJS.ProcessEnv;
+      /** Runs on each member's (empty) data directory before it first starts, e.g. a restore. */
+      prepare?: (member: Member) => Promise<void>;
+      /** Called with the cluster as soon as its members are known (before prepare and start). */
+      onCreated?: (cluster: TestCluster) => void;
+    } = {},
+  ): Promise<TestCluster> {
     const cluster = new TestCluster();
-    for (const id of ids) {
-      const port = await freePort();
-      cluster.members.push({
-        id,
-        port,
-        url: `http://127.0.0.1:${port}`,
-        dataDir: mkdtempSync(join(tmpdir(), `cfgd-${id}-`)),
-      });
-    }
-    for (const from of cluster.members) {
-      for (const to of cluster.members) {
-        if (from === to) continue;
-        const proxy = new LinkProxy(to.port);
-        await proxy.listen();
-        cluster.links.set(`${from.id}>${to.id}`, proxy);
-      }
-    }
+    cluster.args = options.args ?? [];
+    cluster.env = options.env ?? {};
+    for (const id of ids) await cluster.addMember(id);
+    options.onCreated?.(cluster);
+    for (const m of cluster.members) await options.prepare?.(m);
     for (const m of cluster.members) cluster.start(m);
     for (const m of cluster.members)
       await cluster.until(`${m.id} ready`, async () =>
@@ -51,6 +56,32 @@ export class TestCluster {
       );
     cluster.token = readFileSync(join(cluster.members[0]!.dataDir, "admin-token"), "utf8").trim();
     return cluster;
+  }
+
+  /**
+   * A new member's ports, data directory and links to and from every other member; not started
+   * (a member added after the cluster was founded starts with `join`).
+   */
+  async addMember(id: string): Promise<Member> {
+    const port = await freePort();
+    const member: Member = {
+      id,
+      port,
+      url: `http://127.0.0.1:${port}`,
+      dataDir: mkdtempSync(join(tmpdir(), `cfgd-${id}-`)),
+    };
+    for (const other of this.members) {
+      for (const [from, to] of [
+        [member, other],
+        [other, member],
+      ] as const) {
+        const proxy = new LinkProxy(to.port);
+        await proxy.listen();
+        this.links.set(`${from.id}>${to.id}`, proxy);
+      }
+    }
+    this.members.push(member);
+    return member;
   }
 
   member(id: string): Member {
@@ -68,7 +99,7 @@ export class TestCluster {
       .join(",");
   }
 
-  start(member: Member): void {
+  start(member: Member, options: { join?: boolean } = {}): void {
     const child = spawn(
       process.execPath,
       [
@@ -81,8 +112,13 @@ export class TestCluster {
         this.peersOf(member),
         "--data-dir",
         member.dataDir,
+        ...(options.join ? ["--join"] : []),
+        ...this.args,
       ],
-      { stdio: "ignore", env: { ...process.env, CFGD_CLUSTER_SECRET: SECRET } },
+      {
+        stdio: ["ignore", "ignore", openSync(`${member.dataDir}.log`, "a")],
+        env: { ...process.env, ...this.env, CFGD_CLUSTER_SECRET: SECRET },
+      },
     );
     member.child = child;
   }

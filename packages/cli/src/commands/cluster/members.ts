@@ -9,14 +9,21 @@ export async function runClusterMembers(context: Context): Promise<number> {
   const view = await context.client().get<ClusterView>("/v1/cluster");
   if (context.json) printJson(context, view);
   else {
-    const rows = [["ID", "URL", "ROLE", "LEADER"]];
+    const rows = [["ID", "URL", "ROLE", "LEADER", "MATCH"]];
     for (const m of view.members) {
-      rows.push([m.id, m.url, m.voter ? "voter" : "learner", m.id === view.leader ? "*" : ""]);
+      const role = m.voter ? "voter" : m.promote ? "learner (to be promoted)" : "learner";
+      rows.push([
+        m.id,
+        m.url,
+        role,
+        m.id === view.leader ? "*" : "",
+        m.match === undefined ? "" : String(m.match),
+      ]);
     }
     context.io.out(`${table(rows)}\n`);
     context.io.err(
       context.palette.dim(
-        `# as seen by ${view.nodeId}: term ${view.term}, commit ${view.commitIndex}, applied ${view.appliedIndex}\n`,
+        `# as seen by ${view.nodeId}: term ${view.term}, commit ${view.commitIndex}, applied ${view.appliedIndex}, snapshot ${view.snapshotIndex}, log from ${view.firstLogIndex}\n`,
       ),
     );
   }
