@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
+import { contextForServer, loadConfig, type SavedContext, saveConfig } from "./config-store.js";
 import { ApiClient } from "./http/client.js";
 import { colorEnabled, makePalette, type Palette } from "./output/palette.js";
 
@@ -25,6 +26,10 @@ export interface Io {
   now(): Date;
   /** Ask a yes/no question on the terminal. */
   confirm(question: string): Promise<boolean>;
+  /** Ask for a line on the terminal; `secret` does not echo it (passwords). */
+  ask?(question: string, secret: boolean): Promise<string>;
+  /** All of standard input (`--password-stdin`). */
+  readStdin?(): Promise<string>;
 }
 
 export interface Context {
@@ -44,8 +49,13 @@ export interface Context {
 
 export const DEFAULT_SERVER = "http://127.0.0.1:7070";
 
+/** --server, CFG_SERVER, the target's server, the current context's server, the default. */
 export function resolveServer(globals: GlobalOptions, env: NodeJS.ProcessEnv, targetServer?: string): string {
-  return globals.server ?? env.CFG_SERVER ?? targetServer ?? DEFAULT_SERVER;
+  const current = () => {
+    const config = loadConfig(env);
+    return config.current ? config.contexts[config.current]?.server : undefined;
+  };
+  return globals.server ?? env.CFG_SERVER ?? targetServer ?? current() ?? DEFAULT_SERVER;
 }
 
 /** The credentials file `cfg` reads: `$XDG_CONFIG_HOME/cfg/credentials.json` (mode 0600). */
@@ -54,19 +64,58 @@ export function credentialsPath(env: NodeJS.ProcessEnv): string {
   return join(base, "cfg", "credentials.json");
 }
 
-/** Token for a server: --token, CFG_TOKEN, then the credentials file (`{"servers":{url:{token}}}`). */
-export function resolveToken(
+/**
+ * Token for a server: --token, CFG_TOKEN, the session of a context logged in to that server
+ * (refreshed when its access token has expired), then the legacy credentials file.
+ */
+export async function resolveToken(
   globals: GlobalOptions,
   env: NodeJS.ProcessEnv,
   server: string,
-): string | undefined {
+): Promise<string | undefined> {
   if (globals.token) return globals.token;
   if (env.CFG_TOKEN) return env.CFG_TOKEN;
+  const config = loadConfig(env);
+  const found = contextForServer(config, server);
+  if (found?.[1].accessToken) {
+    const [name, saved] = found;
+    const expiresAt = saved.expiresAt ? Date.parse(saved.expiresAt) : Number.POSITIVE_INFINITY;
+    if (expiresAt - 30_000 > Date.now() || !saved.refreshToken) return saved.accessToken;
+    const refreshed = await refreshSession(saved);
+    if (refreshed) {
+      config.contexts[name] = refreshed;
+      saveConfig(env, config);
+      return refreshed.accessToken;
+    }
+    return saved.accessToken;
+  }
   try {
     const file = JSON.parse(readFileSync(credentialsPath(env), "utf8")) as {
       servers?: Record<string, { token?: string }>;
     };
     return file.servers?.[server.replace(/\/+$/, "")]?.token;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Trade a context's refresh token for a new session; undefined when the server refuses. */
+async function refreshSession(saved: SavedContext): Promise<SavedContext | undefined> {
+  try {
+    const response = await fetch(`${saved.server}/v1/auth/refresh`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ refreshToken: saved.refreshToken }),
+      signal: AbortSignal.timeout(10_000),
+    });
+    if (!response.ok) return undefined;
+    const body = (await response.json()) as { accessToken: string; refreshToken: string; expiresIn: number };
+    return {
+      ...saved,
+      accessToken: body.accessToken,
+      refreshToken: body.refreshToken,
+      expiresAt: new Date(Date.now() + body.expiresIn * 1000).toISOString(),
+    };
   } catch {
     return undefined;
   }
@@ -90,7 +139,7 @@ export function makeContext(globals: GlobalOptions, io: Io): Context {
       if (!client) {
         client = new ApiClient({
           server,
-          token: resolveToken(globals, io.env, server),
+          token: () => resolveToken(globals, io.env, server),
           verbose: verbose ? (line) => io.err(`${line}\n`) : undefined,
         });
         clients.set(server, client);

@@ -49,6 +49,8 @@ export class AdminTokenAuthenticator implements Authenticator {
   }
 
   authenticate(bearer: string): Principal | null {
-    return timingSafeEqual(digest(bearer), this.expected) ? { subject: "admin", admin: true } : null;
+    return timingSafeEqual(digest(bearer), this.expected)
+      ? { subject: "admin", admin: true, kind: "admin-token" }
+      : null;
   }
 }

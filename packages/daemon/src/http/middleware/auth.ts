@@ -1,25 +1,78 @@
 import { CfgError } from "@cfguardian/shared";
+import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
-import type { Authenticator, Principal } from "../../auth/authenticator.js";
+import { matchedRoutes } from "hono/route";
+import type { Authenticator, Principal, RoleLookup } from "../../auth/authenticator.js";
+import { type Rule, roleAtLeast } from "../rbac.js";
 
-export type AuthEnv = { Variables: { principal: Principal; requestId: string } };
+export type AuthEnv = {
+  Variables: { principal: Principal; requestId: string; rule: Rule; forwarded: boolean; auditTarget: string };
+};
 
-/** Every /v1 route needs `Authorization: Bearer <token>`. */
-export function requireAuth(authenticator: Authenticator) {
+/** The route a request will be handled by: the first matched one that is not middleware. */
+export function routeOf(c: Context) {
+  return matchedRoutes(c).find((r) => r.method !== "ALL");
+}
+
+/** The value of `:name` in the matched route, read from the request path. */
+export function pathParam(pattern: string, path: string, name: string): string | null {
+  const index = pattern.split("/").indexOf(`:${name}`);
+  if (index < 0) return null;
+  const segment = path.split("/")[index];
+  if (segment === undefined) return null;
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return null;
+  }
+}
+
+async function principalOf(authenticator: Authenticator, header: string | undefined): Promise<Principal> {
+  if (!header) {
+    throw new CfgError(
+      "unauthorized",
+      "missing Authorization header; send 'Authorization: Bearer <token>' (see `cfg login`)",
+    );
+  }
+  const match = /^Bearer\s+(\S+)$/i.exec(header);
+  if (!match) throw new CfgError("unauthorized", "malformed Authorization header; expected 'Bearer <token>'");
+  const principal = await authenticator.authenticate(match[1]!);
+  if (!principal) throw new CfgError("unauthorized", "invalid, expired or revoked token; run `cfg login`");
+  return principal;
+}
+
+/**
+ * Every /v1 route: find its rule (none: refused), authenticate the bearer credential unless the
+ * rule lets anyone in, and check the cluster-admin flag or the role in the route's project.
+ */
+export function authorize(rules: Record<string, Rule>, authenticator: Authenticator, roleOf: RoleLookup) {
   return createMiddleware<AuthEnv>(async (c, next) => {
-    const header = c.req.header("authorization");
-    if (!header) {
-      throw new CfgError(
-        "unauthorized",
-        "missing Authorization header; send 'Authorization: Bearer <token>'",
-      );
-    }
-    const match = /^Bearer\s+(\S+)$/i.exec(header);
-    if (!match)
-      throw new CfgError("unauthorized", "malformed Authorization header; expected 'Bearer <token>'");
-    const principal = authenticator.authenticate(match[1]!);
-    if (!principal) throw new CfgError("unauthorized", "invalid token");
+    const route = routeOf(c as unknown as Context);
+    if (!route) return next(); // no such route: 404 from notFound
+    const rule = rules[`${route.method} ${route.path}`];
+    if (!rule) throw new CfgError("forbidden", `no access rule for ${route.method} ${route.path}`);
+    c.set("rule", rule);
+    if (rule.who === "anyone") return next();
+    const principal = await principalOf(authenticator, c.req.header("authorization"));
     c.set("principal", principal);
+    if (rule.who === "user" && principal.kind === "apikey") {
+      throw new CfgError("forbidden", "an API key can only read its project's configs");
+    }
+    if (rule.who === "cluster-admin" && !principal.admin) {
+      throw new CfgError("forbidden", "this needs a cluster admin");
+    }
+    if (rule.who === "project") {
+      const project = pathParam(route.path, c.req.path, "project") ?? "";
+      const role = await roleOf(principal, project);
+      if (!roleAtLeast(role, rule.role)) {
+        throw new CfgError(
+          "forbidden",
+          role
+            ? `this needs the ${rule.role} role in ${project}; you are ${role}`
+            : `you have no role in ${project}; ask a project admin (cfg member set)`,
+        );
+      }
+    }
     await next();
   });
 }

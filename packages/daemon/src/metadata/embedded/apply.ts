@@ -1,0 +1,131 @@
+/**
+ * Applies one replicated metadata command to state.db. Deterministic (every value comes in the
+ * command) and called inside the state machine's savepoint: a thrown CfgError rolls it back.
+ */
+import { CfgError } from "@cfguardian/shared";
+import type { Db } from "../../storage/sqlite.js";
+import type { MetadataOp } from "./ops.js";
+
+const changed = (info: { changes: number }) => info.changes > 0;
+
+function insert(db: Db, sql: string, params: unknown[], conflict: string): void {
+  try {
+    db.prepare(sql).run(...params);
+  } catch (error) {
+    if ((error as { code?: string }).code?.startsWith("SQLITE_CONSTRAINT"))
+      throw new CfgError("conflict", conflict);
+    throw error;
+  }
+}
+
+/** Returns the value the proposer gets back: whether something changed, for the boolean calls. */
+export function applyMetadataOp(db: Db, op: MetadataOp): boolean {
+  switch (op.op) {
+    case "create-user": {
+      const u = op.user;
+      insert(
+        db,
+        "INSERT INTO users (id, email, password_hash, cluster_admin, created_at, failed_logins, locked_until) VALUES (?,?,?,?,?,?,?)",
+        [u.id, u.email, u.passwordHash, u.clusterAdmin ? 1 : 0, u.createdAt, u.failedLogins, u.lockedUntil],
+        `a user with email ${u.email} already exists`,
+      );
+      return true;
+    }
+    case "delete-user": {
+      const gone = changed(db.prepare("DELETE FROM users WHERE id = ?").run(op.id));
+      db.prepare("DELETE FROM members WHERE user_id = ?").run(op.id);
+      db.prepare("DELETE FROM tokens WHERE user_id = ?").run(op.id);
+      return gone;
+    }
+    case "set-login-state":
+      return changed(
+        db
+          .prepare("UPDATE users SET failed_logins = ?, locked_until = ? WHERE id = ?")
+          .run(op.failedLogins, op.lockedUntil, op.userId),
+      );
+    case "set-password":
+      return changed(
+        db.prepare("UPDATE users SET password_hash = ? WHERE id = ?").run(op.passwordHash, op.userId),
+      );
+    case "set-member": {
+      const m = op.member;
+      if (!db.prepare("SELECT 1 FROM users WHERE id = ?").get(m.userId)) {
+        throw new CfgError("not_found", `user ${m.userId} does not exist; see 'cfg user list'`);
+      }
+      db.prepare(
+        "INSERT INTO members (project, user_id, role) VALUES (?,?,?) ON CONFLICT (project, user_id) DO UPDATE SET role = excluded.role",
+      ).run(m.project, m.userId, m.role);
+      return true;
+    }
+    case "remove-member":
+      return changed(
+        db.prepare("DELETE FROM members WHERE project = ? AND user_id = ?").run(op.project, op.userId),
+      );
+    case "remove-project":
+      db.prepare("DELETE FROM members WHERE project = ?").run(op.project);
+      db.prepare("DELETE FROM api_keys WHERE project = ?").run(op.project);
+      return true;
+    case "create-api-key": {
+      const k = op.key;
+      insert(
+        db,
+        "INSERT INTO api_keys (id, project, name, hash, created_at, created_by, revoked_at, last_used_at) VALUES (?,?,?,?,?,?,?,?)",
+        [k.id, k.project, k.name, k.hash, k.createdAt, k.createdBy, k.revokedAt, k.lastUsedAt],
+        "an API key with this id or hash already exists",
+      );
+      return true;
+    }
+    case "revoke-api-key":
+      return changed(
+        db
+          .prepare("UPDATE api_keys SET revoked_at = ? WHERE project = ? AND id = ? AND revoked_at IS NULL")
+          .run(op.at, op.project, op.id),
+      );
+    case "touch-api-key":
+      return changed(db.prepare("UPDATE api_keys SET last_used_at = ? WHERE id = ?").run(op.at, op.id));
+    case "create-token": {
+      const t = op.token;
+      if (!db.prepare("SELECT 1 FROM users WHERE id = ?").get(t.userId)) {
+        throw new CfgError("not_found", `user ${t.userId} does not exist`);
+      }
+      insert(
+        db,
+        "INSERT INTO tokens (id, user_id, kind, name, hash, created_at, expires_at, revoked_at) VALUES (?,?,?,?,?,?,?,?)",
+        [t.id, t.userId, t.kind, t.name, t.hash, t.createdAt, t.expiresAt, t.revokedAt],
+        "a token with this id or hash already exists",
+      );
+      return true;
+    }
+    case "revoke-token":
+      return changed(
+        db.prepare("UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL").run(op.at, op.id),
+      );
+    case "rotate-token":
+      return changed(
+        db
+          .prepare(
+            "UPDATE tokens SET hash = ?, expires_at = ? WHERE id = ? AND hash = ? AND revoked_at IS NULL",
+          )
+          .run(op.newHash, op.expiresAt, op.id, op.oldHash),
+      );
+    case "rotate-signing-key":
+      db.prepare("UPDATE signing_keys SET retired_at = ? WHERE retired_at IS NULL").run(op.key.createdAt);
+      insert(
+        db,
+        "INSERT INTO signing_keys (id, secret, created_at, retired_at) VALUES (?,?,?,NULL)",
+        [op.key.id, op.key.secret, op.key.createdAt],
+        `signing key ${op.key.id} already exists`,
+      );
+      return true;
+    case "append-audit": {
+      const r = op.record;
+      insert(
+        db,
+        "INSERT INTO audit_log (id, at, actor, action, project, target, address, result, detail) VALUES (?,?,?,?,?,?,?,?,?)",
+        [r.id, r.at, r.actor, r.action, r.project, r.target, r.address, r.result, r.detail],
+        `audit record ${r.id} already exists`,
+      );
+      return true;
+    }
+  }
+}
