@@ -1,0 +1,147 @@
+/**
+ * The app read path: GET /v1/read/{project}/{key} (serializable by default, ETag, blocking reads
+ * with ?wait=&index= like Consul's) and GET /v1/watch/{project} (server-sent events, one per
+ * applied revision, resumable with Last-Event-ID on any node).
+ */
+import { CfgError, type ConfigEntry } from "@cfguardian/shared";
+import { Hono } from "hono";
+import { streamSSE } from "hono/streaming";
+import type { ConfigService } from "../../services/config-service.js";
+import { MAX_WAIT_MS, type WatchService } from "../../services/watch-service.js";
+import type { AuthEnv } from "../middleware/auth.js";
+import { consistencyParam, intQuery, keyParam, projectParam } from "../request.js";
+
+const etag = (version: number) => `"${version}"`;
+
+/** "30s", "2m", "1500ms" or a number of seconds -> ms; capped. */
+export function parseDuration(raw: string | undefined, name: string, max: number): number | undefined {
+  if (raw === undefined || raw === "") return undefined;
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(raw);
+  if (!match)
+    throw new CfgError(
+      "bad_request",
+      `${name} must be a duration like 30s, 2m or 500ms, not ${JSON.stringify(raw)}`,
+    );
+  const n = Number(match[1]);
+  const ms = match[2] === "ms" ? n : match[2] === "m" ? n * 60_000 : n * 1000;
+  return Math.min(Math.round(ms), max);
+}
+
+/**
+ * `stillAllowed`: asked before each batch of watch events with the stream's Authorization header;
+ * false (a revoked key, an ended session, a removed member) ends the stream, so revoking access
+ * cuts open watches too.
+ */
+export function readRoutes(
+  service: ConfigService,
+  watch: WatchService,
+  stillAllowed?: (authorization: string | undefined, project: string) => Promise<boolean>,
+) {
+  return new Hono<AuthEnv>()
+    .get("/v1/read/:project/:key{.+}", async (c) => {
+      const project = projectParam(c);
+      const key = keyParam(c);
+      const consistency = consistencyParam(c, "serializable");
+      const waitMs = parseDuration(c.req.query("wait"), "wait", MAX_WAIT_MS);
+      const index = intQuery(c, "index");
+      if (waitMs !== undefined && index === undefined) {
+        throw new CfgError("bad_request", "wait needs index: the revision you last read (X-Cfg-Revision)");
+      }
+      if (waitMs !== undefined && index !== undefined) {
+        if (consistency === "linearizable") await service.read("linearizable", () => null);
+        const { changed } = await watch.waitForKey(project, key, index, waitMs, c.req.raw.signal);
+        // Access may have been revoked while the read waited.
+        if (stillAllowed && !(await stillAllowed(c.req.header("authorization"), project))) {
+          throw new CfgError("unauthorized", "the credential was revoked while the read waited");
+        }
+        if (!changed) {
+          // Nothing changed while we waited: 304 with the revision to wait from next time.
+          c.header("X-Cfg-Revision", String(watch.projectRevision(project) ?? index));
+          return c.body(null, 304);
+        }
+      }
+      let entry: ConfigEntry;
+      try {
+        entry = await service.read(waitMs !== undefined ? "serializable" : consistency, () =>
+          service.getConfig(project, key),
+        );
+      } catch (error) {
+        const revision = watch.projectRevision(project);
+        if (revision !== null) c.header("X-Cfg-Revision", String(revision));
+        throw error;
+      }
+      c.header("X-Cfg-Revision", String(entry.revision));
+      c.header("ETag", etag(entry.version));
+      c.header("Cache-Control", "no-cache");
+      const inm = c.req.header("if-none-match");
+      if (inm?.split(",").some((tag) => tag.trim().replace(/^W\//, "") === etag(entry.version))) {
+        return c.body(null, 304);
+      }
+      return c.json(entry);
+    })
+    .get("/v1/watch/:project", async (c) => {
+      const project = projectParam(c);
+      const prefix = c.req.query("prefix");
+      const values = c.req.query("values") === "true";
+      const heartbeatMs = parseDuration(c.req.query("heartbeat"), "heartbeat", 60_000) ?? 15_000;
+      if (heartbeatMs < 100) throw new CfgError("bad_request", "heartbeat must be at least 100ms");
+      const lastEventId = c.req.header("last-event-id");
+      let after: number;
+      if (lastEventId !== undefined && lastEventId !== "") {
+        after = Number(lastEventId);
+        if (!Number.isSafeInteger(after) || after < 0) {
+          throw new CfgError(
+            "bad_request",
+            `Last-Event-ID must be a revision number, not ${JSON.stringify(lastEventId)}`,
+          );
+        }
+      } else {
+        const from = intQuery(c, "fromRevision", { min: 1 });
+        const current = watch.projectRevision(project);
+        if (current === null) throw new CfgError("not_found", `project ${project} does not exist`);
+        after = from === undefined ? current : from - 1;
+      }
+      const signal = c.req.raw.signal;
+      const authorization = c.req.header("authorization");
+      c.header("Cache-Control", "no-cache");
+      c.header("X-Accel-Buffering", "no");
+      return streamSSE(c, async (stream) => {
+        let closed = false;
+        stream.onAbort(() => {
+          closed = true;
+        });
+        await stream.write("retry: 1000\n\n");
+        // Where this stream starts: the revision after which events follow.
+        await stream.writeSSE({
+          id: String(after),
+          event: "start",
+          data: JSON.stringify({ project, revision: after }),
+        });
+        const waiter = watch.follow(project);
+        try {
+          while (!closed && !signal.aborted) {
+            if (stillAllowed && !(await stillAllowed(authorization, project))) return;
+            const { events, next, reset } = watch.eventsAfter(project, after, { prefix, values });
+            for (const event of events) {
+              await stream.writeSSE({
+                id: String(event.revision),
+                event: "revision",
+                data: JSON.stringify(event),
+              });
+            }
+            if (reset) {
+              await stream.writeSSE({ event: "reset", data: JSON.stringify(reset) });
+              return;
+            }
+            const moved = next !== after;
+            after = next;
+            if (moved) continue; // maybe more: read again before waiting
+            const changed = await waiter.wait(heartbeatMs, signal);
+            if (!changed && !closed && !signal.aborted) await stream.write(`: heartbeat ${after}\n\n`);
+          }
+        } finally {
+          waiter.close();
+        }
+      });
+    });
+}
