@@ -1,6 +1,9 @@
 import { Hono } from "hono";
 
-/** /healthz: the process runs. /readyz: the log is replayed and the node serves. */
+/**
+ * /healthz: the process runs. /readyz: the node serves: its log is replayed and, in a cluster, it
+ * knows a live leader and has applied what it knows to be committed (503 otherwise).
+ */
 export function healthRoutes(ready: () => boolean) {
   return new Hono()
     .get("/healthz", (c) => c.json({ status: "ok" }))

@@ -1,0 +1,48 @@
+import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode } from "@opentelemetry/api";
+import { createMiddleware } from "hono/factory";
+import { routePath } from "hono/route";
+import type { Metrics } from "../../observability/metrics.js";
+import { tracer } from "../../observability/tracer.js";
+
+/**
+ * Outermost middleware: a server span per request (continuing the caller's trace from its
+ * `traceparent` header), and the request count and latency by route pattern (never by raw path,
+ * so the number of series stays bounded).
+ */
+export function observe(metrics: Metrics) {
+  return createMiddleware(async (c, next) => {
+    const carrier: Record<string, string> = {};
+    c.req.raw.headers.forEach((value, key) => {
+      carrier[key] = value;
+    });
+    const parent = propagation.extract(ROOT_CONTEXT, carrier);
+    const started = performance.now();
+    await context.with(parent, () =>
+      tracer().startActiveSpan(
+        `${c.req.method} ${c.req.path}`,
+        {
+          kind: SpanKind.SERVER,
+          attributes: { "http.request.method": c.req.method, "url.path": c.req.path },
+        },
+        async (span) => {
+          try {
+            await next();
+          } finally {
+            const route = routePath(c, -1) || "unmatched";
+            const status = c.res.status;
+            span.updateName(`${c.req.method} ${route}`);
+            span.setAttribute("http.route", route);
+            span.setAttribute("http.response.status_code", status);
+            if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+            span.end();
+            metrics.httpRequests.inc({ method: c.req.method, route, status: String(status) });
+            metrics.httpDuration.observe(
+              { method: c.req.method, route },
+              (performance.now() - started) / 1000,
+            );
+          }
+        },
+      ),
+    );
+  });
+}
