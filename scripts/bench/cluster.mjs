@@ -1,149 +1,88 @@
-// Cluster benchmark: a 3-node cfgd cluster on loopback (fsync on), driven over HTTP/1.1 with
-// keep-alive by an in-process load generator (undici). Prints req/s, p50 and p99 per case.
-//   node scripts/bench.mjs cluster [--seconds 5]
-import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+// Cluster benchmark: writes and reads of a 3-node cfgd cluster on loopback (fsync on), driven over
+// HTTP/1.1 with keep-alive by an in-process load generator (undici); req/s, p50 and p99 per case.
+// With --vs-etcd the same workloads run against a 3-member etcd cluster in the same run, case by
+// case, alternating, with the ratios.
+//   node scripts/bench.mjs cluster [--seconds 5] [--vs-etcd]
 import { parseArgs } from "node:util";
-import { Pool } from "undici";
+import { createEtcdKeys, etcdBinary, etcdRequests, startEtcd } from "./etcd.mjs";
+import {
+  compareHeader,
+  compareRow,
+  createKeys,
+  header,
+  load,
+  row,
+  startCluster,
+  waitForKeys,
+} from "./lib.mjs";
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
-const { values } = parseArgs({ options: { seconds: { type: "string", default: "5" } } });
+const { values } = parseArgs({
+  options: { seconds: { type: "string", default: "5" }, "vs-etcd": { type: "boolean", default: false } },
+});
 const seconds = Number(values.seconds);
 if (!(seconds > 0)) throw new Error("--seconds must be a positive number");
-
-const freePort = () =>
-  new Promise((done) => {
-    const server = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => done(port));
-    });
-  });
-
-const work = mkdtempSync(join(tmpdir(), "cfg-bench-cluster-"));
-const ids = ["n1", "n2", "n3"];
-const ports = [];
-for (const _ of ids) ports.push(await freePort());
-const peers = ids.map((id, i) => `${id}=http://127.0.0.1:${ports[i]}`).join(",");
-const children = ids.map((id, i) =>
-  spawn(
-    process.execPath,
-    [
-      join(root, "packages/daemon/bin/cfgd.js"),
-      "--node-id",
-      id,
-      "--listen",
-      `127.0.0.1:${ports[i]}`,
-      "--peers",
-      peers,
-      "--data-dir",
-      join(work, id),
-      "--log-level",
-      "warn",
-    ],
-    { stdio: "ignore", env: { ...process.env, CFGD_CLUSTER_SECRET: "bench-cluster-secret-0123456789" } },
-  ),
-);
-const url = (i) => `http://127.0.0.1:${ports[i]}`;
-
-async function waitFor(what, probe, timeoutMs = 30_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch {}
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+const vsEtcd = values["vs-etcd"];
+if (vsEtcd && !etcdBinary()) {
+  console.error("--vs-etcd needs an etcd binary on PATH (Debian: apt-get install etcd-server)");
+  process.exit(2);
 }
 
-function percentile(sorted, p) {
-  return sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-}
-
-/** Run `connections` concurrent loops of one request kind for `seconds`; latencies in ms. */
-async function load(base, connections, makeRequest) {
-  const pool = new Pool(base, { connections, pipelining: 1, keepAliveTimeout: 30_000 });
-  const latencies = [];
-  let errors = 0;
-  const end = performance.now() + seconds * 1000;
-  let n = 0;
-  await Promise.all(
-    Array.from({ length: connections }, async () => {
-      while (performance.now() < end) {
-        const started = performance.now();
-        const { status, body } = await pool.request(makeRequest(n++));
-        await body.dump();
-        if (status >= 300) errors++;
-        latencies.push(performance.now() - started);
-      }
-    }),
-  );
-  await pool.close();
-  latencies.sort((a, b) => a - b);
-  return {
-    rps: latencies.length / seconds,
-    p50: percentile(latencies, 50),
-    p99: percentile(latencies, 99),
-    errors,
-  };
-}
-
+const cluster = await startCluster(3);
+let etcd = null;
 try {
-  for (let i = 0; i < 3; i++)
-    await waitFor(`node ${i + 1}`, async () => ((await fetch(`${url(i)}/readyz`)).ok ? true : undefined));
-  const token = readFileSync(join(work, "n1", "admin-token"), "utf8").trim();
-  const auth = { authorization: `Bearer ${token}`, "content-type": "application/json" };
-  const leaderIndex = await waitFor("a leader", async () => {
-    const view = await (await fetch(`${url(0)}/v1/cluster`, { headers: auth })).json();
-    return view.leader ? ids.indexOf(view.leader) : undefined;
-  });
-  const follower = (leaderIndex + 1) % 3;
-  await fetch(`${url(leaderIndex)}/v1/projects`, {
+  if (vsEtcd) etcd = await startEtcd(3);
+} catch (error) {
+  cluster.stop();
+  throw error;
+}
+try {
+  const { url, auth, leader, follower } = cluster;
+  await fetch(`${url(leader)}/v1/projects`, {
     method: "POST",
     headers: auth,
     body: JSON.stringify({ name: "bench" }),
   });
   const value = JSON.stringify({ payload: "x".repeat(230) }); // about 256 bytes
+  await createKeys(url(leader), auth, 1000, value); // every key the reads ask for exists
+  await waitForKeys(url(follower), auth, 1000);
+  if (etcd) await createEtcdKeys(etcd.url(etcd.leader), 1000, value);
   const write = (n) => ({
     method: "PUT",
     path: `/v1/projects/bench/configs/k${n % 1000}`,
     headers: auth,
     body: value,
   });
-  await load(url(leaderIndex), 8, write); // warm up and create the keys
   const read = (consistency) => (n) => ({
     method: "GET",
     path: `/v1/projects/bench/configs/k${n % 1000}?consistency=${consistency}`,
     headers: auth,
   });
+  // [name, connections, cfgd node, cfgd request, etcd node, etcd request]
+  const e = etcd ?? { leader: 0, follower: 0 };
   const cases = [
-    ["write, leader", leaderIndex, 1, write],
-    ["write, leader", leaderIndex, 64, write],
-    ["write, follower", follower, 1, write],
-    ["write, follower", follower, 64, write],
-    ["serializable read, follower", follower, 1, read("serializable")],
-    ["serializable read, follower", follower, 64, read("serializable")],
-    ["linearizable read, follower", follower, 1, read("linearizable")],
-    ["linearizable read, follower", follower, 64, read("linearizable")],
+    ["write, leader", 1, leader, write, e.leader, etcdRequests.write(value)],
+    ["write, leader", 64, leader, write, e.leader, etcdRequests.write(value)],
+    ["write, follower", 1, follower, write, e.follower, etcdRequests.write(value)],
+    ["write, follower", 64, follower, write, e.follower, etcdRequests.write(value)],
+    ["serializable read, follower", 1, follower, read("serializable"), e.follower, etcdRequests.read(true)],
+    ["serializable read, follower", 64, follower, read("serializable"), e.follower, etcdRequests.read(true)],
+    ["linearizable read, follower", 1, follower, read("linearizable"), e.follower, etcdRequests.read(false)],
+    ["linearizable read, follower", 64, follower, read("linearizable"), e.follower, etcdRequests.read(false)],
   ];
   console.log(
-    `cluster benchmark: 3 cfgd nodes on loopback, fsync on, ${seconds} s per case, values of ~256 bytes`,
+    `cluster benchmark: 3 cfgd nodes${etcd ? " vs 3 etcd members" : ""} on loopback, fsync on, ${seconds} s per case, values of ~256 bytes`,
   );
-  console.log(
-    `${"case".padEnd(30)}${"conns".padStart(6)}${"req/s".padStart(10)}${"p50 ms".padStart(9)}${"p99 ms".padStart(9)}${"errors".padStart(8)}`,
-  );
-  for (const [name, node, connections, make] of cases) {
-    const r = await load(url(node), connections, make);
-    console.log(
-      `${name.padEnd(30)}${String(connections).padStart(6)}${r.rps.toFixed(0).padStart(10)}${r.p50.toFixed(2).padStart(9)}${r.p99.toFixed(2).padStart(9)}${String(r.errors).padStart(8)}`,
-    );
+  console.log(etcd ? compareHeader() : header());
+  for (const [name, connections, node, make, etcdNode, etcdMake] of cases) {
+    const ours = await load(url(node), connections, seconds, make);
+    if (!etcd) {
+      console.log(row(name, connections, ours));
+      continue;
+    }
+    const theirs = await load(etcd.url(etcdNode), connections, seconds, etcdMake);
+    console.log(compareRow(name, connections, ours, theirs));
   }
 } finally {
-  for (const child of children) child.kill("SIGKILL");
-  rmSync(work, { recursive: true, force: true });
+  cluster.stop();
+  etcd?.stop();
 }

@@ -1,4 +1,4 @@
-import { execFile } from "node:child_process";
+import { execFile, spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ROOT } from "./helpers/processes.js";
@@ -17,9 +17,28 @@ describe("pnpm bench cluster (smoke)", () => {
   it("prints a row per case", async () => {
     const output = await run(["cluster", "--seconds", "0.3"]);
     expect(output).toContain("cluster benchmark: 3 cfgd nodes");
-    expect(
-      output.match(/^(write|serializable read|linearizable read), (leader|follower) +\d+ +\d+/gm),
-    ).toHaveLength(8);
+    const rows = output.match(
+      /^(write|serializable read|linearizable read), (leader|follower) +\d+ +\d+.* (\d+)$/gm,
+    );
+    expect(rows).toHaveLength(8);
+    // No request failed (the last column counts answers other than 2xx).
+    for (const line of rows!) expect(line).toMatch(/ 0$/);
+  }, 130_000);
+});
+
+describe("pnpm bench read, watch, memory (smoke)", () => {
+  it("prints the read cases", async () => {
+    const output = await run(["read", "--seconds", "0.3"]);
+    const rows = output.match(/^app read (serializable|linearizable), follower +\d+ +\d+.* (\d+)$/gm);
+    expect(rows).toHaveLength(4);
+    for (const line of rows!) expect(line).toMatch(/ 0$/);
+  }, 130_000);
+
+  it("prints the fan-out line and the memory table", async () => {
+    const output = await run(["watch", "memory", "--watchers", "30", "--keys", "2000"]);
+    expect(output).toMatch(/fan-out: one write .* reached 30 of 30 watchers/);
+    expect(output).toMatch(/memory benchmark: 2000 keys/);
+    expect(output.match(/^n\d +(leader|follower) +\d+\.\d +\d+\.\d$/gm)).toHaveLength(3);
   }, 130_000);
 });
 
@@ -38,4 +57,21 @@ describe("pnpm bench push (smoke: the suite runs; times are not asserted)", () =
       expect(output).toMatch(new RegExp(`${row}.*\\d+\\.\\d\\d`));
     }
   }, 130_000);
+});
+
+const hasEtcd = spawnSync("etcd", ["--version"]).status === 0;
+
+describe("pnpm bench --vs-etcd (smoke; needs an etcd binary, apt-get install etcd-server)", () => {
+  it.skipIf(!hasEtcd)(
+    "prints cfgd and etcd side by side with the ratios",
+    async () => {
+      const output = await run(["cluster", "--seconds", "0.3", "--vs-etcd"]);
+      expect(output).toContain("3 cfgd nodes vs 3 etcd members");
+      const rows = output.match(
+        /^(write|serializable read|linearizable read), (leader|follower) +\d+ \|.*\|.*\| +\d+\.\d\d +\d+\.\d\d$/gm,
+      );
+      expect(rows).toHaveLength(8);
+    },
+    130_000,
+  );
 });

@@ -1,0 +1,152 @@
+// Shared pieces of the benchmark suites: a real cfgd cluster on loopback and a load generator.
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Pool } from "undici";
+
+export const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+
+export const freePort = () =>
+  new Promise((done) => {
+    const server = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => done(port));
+    });
+  });
+
+export async function waitFor(what, probe, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch {}
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Start `size` cfgd nodes (fsync on) and wait for a leader. Call stop() in a finally. */
+export async function startCluster(size = 3, extraArgs = []) {
+  const work = mkdtempSync(join(tmpdir(), "cfg-bench-"));
+  const ids = Array.from({ length: size }, (_, i) => `n${i + 1}`);
+  const ports = [];
+  for (const _ of ids) ports.push(await freePort());
+  const peers = ids.map((id, i) => `${id}=http://127.0.0.1:${ports[i]}`).join(",");
+  const children = ids.map((id, i) =>
+    spawn(
+      process.execPath,
+      [
+        ...(process.env.CFG_BENCH_NODE_ARGS ?? "").split(" ").filter(Boolean),
+        join(root, "packages/daemon/bin/cfgd.js"),
+        ...["--node-id", id, "--listen", `127.0.0.1:${ports[i]}`, "--peers", peers],
+        // Throughput is measured here, not the per-address read limit (500/s by default).
+        ...["--data-dir", join(work, id), "--log-level", "warn", "--read-rate-limit", "0", ...extraArgs],
+      ],
+      { stdio: "ignore", env: { ...process.env, CFGD_CLUSTER_SECRET: "bench-cluster-secret-0123456789" } },
+    ),
+  );
+  const url = (i) => `http://127.0.0.1:${ports[i]}`;
+  const stop = () => {
+    for (const child of children) child.kill("SIGKILL");
+    rmSync(work, { recursive: true, force: true });
+  };
+  try {
+    for (let i = 0; i < size; i++)
+      await waitFor(`node ${i + 1}`, async () => ((await fetch(`${url(i)}/readyz`)).ok ? true : undefined));
+    const token = readFileSync(join(work, "n1", "admin-token"), "utf8").trim();
+    const auth = { authorization: `Bearer ${token}`, "content-type": "application/json" };
+    const leader = await waitFor("a leader", async () => {
+      const view = await (await fetch(`${url(0)}/v1/cluster`, { headers: auth })).json();
+      return view.leader ? ids.indexOf(view.leader) : undefined;
+    });
+    return { ids, url, auth, token, leader, follower: (leader + 1) % size, children, stop };
+  } catch (error) {
+    stop();
+    throw error;
+  }
+}
+
+export function percentile(sorted, p) {
+  return sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+/** Run `connections` concurrent loops of one request kind for `seconds`; latencies in ms. */
+export async function load(base, connections, seconds, makeRequest) {
+  const pool = new Pool(base, { connections, pipelining: 1, keepAliveTimeout: 30_000 });
+  const latencies = [];
+  let errors = 0;
+  const end = performance.now() + seconds * 1000;
+  let n = 0;
+  await Promise.all(
+    Array.from({ length: connections }, async () => {
+      while (performance.now() < end) {
+        const started = performance.now();
+        const { statusCode, body } = await pool.request(makeRequest(n++));
+        await body.dump();
+        if (statusCode >= 300) errors++;
+        latencies.push(performance.now() - started);
+      }
+    }),
+  );
+  await pool.close();
+  latencies.sort((a, b) => a - b);
+  return {
+    rps: latencies.length / seconds,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    errors,
+  };
+}
+
+export function header() {
+  return `${"case".padEnd(34)}${"conns".padStart(6)}${"req/s".padStart(10)}${"p50 ms".padStart(9)}${"p99 ms".padStart(9)}${"errors".padStart(8)}`;
+}
+
+export function row(name, connections, r) {
+  return `${name.padEnd(34)}${String(connections).padStart(6)}${r.rps.toFixed(0).padStart(10)}${r.p50.toFixed(2).padStart(9)}${r.p99.toFixed(2).padStart(9)}${String(r.errors).padStart(8)}`;
+}
+
+/** Write keys k0..k{count-1} of project "bench" in one push. */
+export async function createKeys(base, auth, count, value) {
+  const changes = Array.from({ length: count }, (_, i) => ({
+    op: "put",
+    key: `k${i}`,
+    value: JSON.parse(value),
+  }));
+  const response = await fetch(`${base}/v1/projects/bench/pushes`, {
+    method: "POST",
+    headers: auth,
+    body: JSON.stringify({ baseRevision: 0, changes }),
+  });
+  if (response.status !== 200)
+    throw new Error(`creating the keys failed: ${response.status} ${await response.text()}`);
+}
+
+/** Wait until node `base` has applied the keys (a follower may be a moment behind the leader). */
+export async function waitForKeys(base, auth, count) {
+  await waitFor("the keys on every node", async () =>
+    (
+      await fetch(`${base}/v1/projects/bench/configs/k${count - 1}?consistency=serializable`, {
+        headers: auth,
+      })
+    ).ok
+      ? true
+      : undefined,
+  );
+}
+
+/** Header and rows of a side-by-side table (cfgd | etcd | ratio of req/s and of p99). */
+export function compareHeader() {
+  return `${"case".padEnd(34)}${"conns".padStart(6)} |${"cfgd req/s".padStart(11)}${"p50".padStart(8)}${"p99".padStart(8)} |${"etcd req/s".padStart(11)}${"p50".padStart(8)}${"p99".padStart(8)} |${"req/s x".padStart(9)}${"p99 x".padStart(7)}`;
+}
+
+export function compareRow(name, connections, ours, theirs) {
+  const side = (r) =>
+    `${r.rps.toFixed(0).padStart(11)}${r.p50.toFixed(2).padStart(8)}${r.p99.toFixed(2).padStart(8)}`;
+  const errors = ours.errors + theirs.errors > 0 ? `  errors ${ours.errors}/${theirs.errors}` : "";
+  return `${name.padEnd(34)}${String(connections).padStart(6)} |${side(ours)} |${side(theirs)} |${(ours.rps / theirs.rps).toFixed(2).padStart(9)}${(ours.p99 / theirs.p99).toFixed(2).padStart(7)}${errors}`;
+}
