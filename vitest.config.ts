@@ -11,6 +11,10 @@ export default defineConfig({
         replacement: fileURLToPath(new URL("./packages/shared/src/schema-validation.ts", import.meta.url)),
       },
       {
+        find: "@cfguardian/client",
+        replacement: fileURLToPath(new URL("./packages/client/src/index.ts", import.meta.url)),
+      },
+      {
         find: "@cfguardian/shared",
         replacement: fileURLToPath(new URL("./packages/shared/src/index.ts", import.meta.url)),
       },

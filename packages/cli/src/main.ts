@@ -7,6 +7,7 @@ import { type Context, type Io, makeContext } from "./context.js";
 import { ApiError, InterruptedError, LocalValidationError } from "./errors.js";
 import { EXIT, errorExitOverride, exitCodeFor } from "./exit-codes.js";
 import { createProgram } from "./program.js";
+import { askOnTerminal } from "./prompt.js";
 
 const io: Io = {
   out: (text) => process.stdout.write(text),
@@ -20,6 +21,12 @@ const io: Io = {
     const { consola } = await import("consola");
     const answer = await consola.prompt(question, { type: "confirm", initial: false, cancel: "symbol" });
     return answer === true;
+  },
+  ask: (question, secret) => askOnTerminal(question, secret),
+  async readStdin() {
+    const chunks: Buffer[] = [];
+    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks).toString("utf8");
   },
 };
 
@@ -57,7 +64,7 @@ function reportError(error: unknown, context: Context): number {
       }
       if (error.code === "unauthorized") {
         io.err(
-          "Set CFG_TOKEN or pass --token (a local cfgd writes its admin token to <data-dir>/admin-token).\n",
+          "Log in with 'cfg login', or set CFG_TOKEN / pass --token (a local cfgd writes its admin token to <data-dir>/admin-token).\n",
         );
       }
     }

@@ -1,13 +1,23 @@
 import { Command, Option } from "commander";
+import { register as registerApiKey } from "./commands/apikey/index.js";
+import { register as registerAudit } from "./commands/audit.js";
 import { register as registerCluster } from "./commands/cluster/index.js";
+import { register as registerContext } from "./commands/context/index.js";
 import { register as registerDiff } from "./commands/diff.js";
 import { register as registerGet } from "./commands/get.js";
 import { register as registerHistory } from "./commands/history.js";
 import { register as registerInit } from "./commands/init.js";
+import { register as registerLogin } from "./commands/login.js";
+import { register as registerLogout } from "./commands/logout.js";
+import { register as registerMember } from "./commands/member/index.js";
 import { register as registerProject } from "./commands/project/index.js";
 import { register as registerPush } from "./commands/push.js";
 import { register as registerRollback } from "./commands/rollback.js";
+import { register as registerStatus } from "./commands/status/index.js";
+import { register as registerToken } from "./commands/token/index.js";
+import { register as registerUser } from "./commands/user/index.js";
 import { register as registerValidate } from "./commands/validate.js";
+import { register as registerWatch } from "./commands/watch.js";
 import { type Context, type GlobalOptions, type Io, makeContext } from "./context.js";
 
 export const VERSION = "0.1.0";
@@ -44,6 +54,16 @@ export function createProgram(io: Io): { program: Command; context: () => Contex
     registerGet,
     registerProject,
     registerCluster,
+    registerStatus,
+    registerWatch,
+    registerLogin,
+    registerLogout,
+    registerContext,
+    registerUser,
+    registerMember,
+    registerApiKey,
+    registerToken,
+    registerAudit,
   ]) {
     register(program, getContext);
   }

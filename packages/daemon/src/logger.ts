@@ -1,4 +1,9 @@
-/** Structured logs: one JSON object per line on stderr (or readable lines in a terminal). */
+/**
+ * Structured logs: one JSON object per line on stderr (or readable lines in a terminal). A line
+ * written while a trace span is active carries its traceId and spanId.
+ */
+import { isSpanContextValid, trace } from "@opentelemetry/api";
+
 export type Level = "debug" | "info" | "warn" | "error";
 
 export interface Logger {
@@ -20,6 +25,8 @@ export function createLogger(options: {
   const log = (level: Level, msg: string, fields: Record<string, unknown> = {}) => {
     if (ORDER[level] < min) return;
     const time = new Date().toISOString();
+    const span = trace.getActiveSpan()?.spanContext();
+    if (span && isSpanContextValid(span)) fields = { ...fields, traceId: span.traceId, spanId: span.spanId };
     if (options.format === "json") write(`${JSON.stringify({ time, level, msg, ...fields })}\n`);
     else {
       const extra = Object.entries(fields)

@@ -3,12 +3,31 @@
  * how to use it, and shuts down cleanly on SIGTERM/SIGINT.
  */
 import { Command, InvalidArgumentError, Option } from "commander";
-import { DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_VALUE_BYTES, startDaemon } from "./daemon.js";
+import {
+  type ClusterOptions,
+  DEFAULT_MAX_BODY_BYTES,
+  DEFAULT_MAX_VALUE_BYTES,
+  startDaemon,
+} from "./daemon.js";
 import { createLogger } from "./logger.js";
+import { startTracing } from "./observability/tracing.js";
+
+// `cfgd backup ...` and `cfgd restore ...` are subcommands; anything else serves.
+if (process.argv[2] === "backup" || process.argv[2] === "restore") {
+  const { runBackupCli } = await import("./backup-cli.js");
+  process.exit(await runBackupCli(process.argv.slice(2)));
+}
 
 function positiveInt(raw: string): number {
   const value = Number(raw);
   if (!Number.isInteger(value) || value <= 0) throw new InvalidArgumentError("must be a positive integer");
+  return value;
+}
+
+function wholeNumber(raw: string): number {
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0)
+    throw new InvalidArgumentError("must be a whole number (0 or more)");
   return value;
 }
 
@@ -56,6 +75,49 @@ const program = new Command("cfgd")
       "CFGD_CLUSTER_SECRET",
     ),
   )
+  .addOption(
+    new Option("--read-rate-limit <n>", "app reads per second per API key and per address (0: no limit)")
+      .env("CFGD_READ_RATE_LIMIT")
+      .argParser(wholeNumber)
+      .default(500),
+  )
+  .addOption(
+    new Option("--login-rate-limit <n>", "login attempts per minute per address (0: no limit)")
+      .env("CFGD_LOGIN_RATE_LIMIT")
+      .argParser(wholeNumber)
+      .default(30),
+  )
+  .addOption(
+    new Option(
+      "--join",
+      "join a running cluster that already added this node (cfg cluster add); --peers lists members to contact",
+    ).env("CFGD_JOIN"),
+  )
+  .addOption(
+    new Option("--snapshot-count <n>", "applied entries between automatic snapshots of state.db")
+      .env("CFGD_SNAPSHOT_COUNT")
+      .argParser(positiveInt)
+      .default(10_000),
+  )
+  .addOption(
+    new Option(
+      "--snapshot-catchup-entries <n>",
+      "entries kept in the log behind a snapshot, for followers a little behind",
+    )
+      .env("CFGD_SNAPSHOT_CATCHUP_ENTRIES")
+      .argParser(wholeNumber)
+      .default(5_000),
+  )
+  .addOption(
+    new Option(
+      "--database-url <url>",
+      "PostgreSQL for metadata (users, roles, API keys, audit), shared by every node (?schema=NAME picks a schema); default: embedded in state.db",
+    ).env("CFGD_DATABASE_URL"),
+  )
+  .addHelpText(
+    "after",
+    "\nOther commands:\n  cfgd backup --to FILE [--server URL --token T | --data-dir DIR]   a consistent backup of a node\n  cfgd restore --from FILE --data-dir DIR                           a new data directory from a backup\n  (cfgd backup --help, cfgd restore --help)",
+  )
   .version("0.1.0", "-V, --version")
   .parse();
 
@@ -69,10 +131,16 @@ const options = program.opts<{
   nodeId?: string;
   peers?: string;
   clusterSecret?: string;
+  join?: boolean;
+  snapshotCount: number;
+  snapshotCatchupEntries: number;
+  databaseUrl?: string;
+  readRateLimit: number;
+  loginRateLimit: number;
 }>();
 
 /** `n1=http://127.0.0.1:7071,n2=...` -> Map; exits with a clear message when malformed. */
-function parseCluster(): { nodeId: string; peers: Map<string, string>; secret: string } | undefined {
+function parseCluster(): ClusterOptions | undefined {
   if (!options.peers && !options.nodeId) return undefined;
   const fail = (message: string): never => {
     process.stderr.write(`cfgd: ${message}\n`);
@@ -85,11 +153,19 @@ function parseCluster(): { nodeId: string; peers: Map<string, string>; secret: s
     peers.set(match![1]!, match![2]!.replace(/\/+$/, ""));
   }
   if (peers.size === 0) fail("cluster mode needs --peers id=url,... listing every member");
-  if (!options.nodeId || !peers.has(options.nodeId)) fail("--node-id must name this node's entry in --peers");
+  if (!options.nodeId) fail("cluster mode needs --node-id (or CFGD_NODE_ID)");
+  if (!options.join && !peers.has(options.nodeId!)) fail("--node-id must name this node's entry in --peers");
   if (!options.clusterSecret || options.clusterSecret.length < 16) {
     fail("cluster mode needs --cluster-secret (or CFGD_CLUSTER_SECRET) of at least 16 characters");
   }
-  return { nodeId: options.nodeId!, peers, secret: options.clusterSecret! };
+  return {
+    nodeId: options.nodeId!,
+    peers,
+    secret: options.clusterSecret!,
+    join: options.join === true,
+    snapshotCount: options.snapshotCount,
+    catchUpEntries: options.snapshotCatchupEntries,
+  };
 }
 const cluster = parseCluster();
 const logger = createLogger({
@@ -98,13 +174,33 @@ const logger = createLogger({
 });
 
 try {
+  if (cluster && !/service\.instance\.id=/.test(process.env.OTEL_RESOURCE_ATTRIBUTES ?? "")) {
+    process.env.OTEL_RESOURCE_ATTRIBUTES = [
+      process.env.OTEL_RESOURCE_ATTRIBUTES,
+      `service.instance.id=${cluster.nodeId}`,
+    ]
+      .filter(Boolean)
+      .join(",");
+  }
+  const stopTracing = await startTracing(logger);
   const daemon = await startDaemon({
     listen: options.listen,
     dataDir: options.dataDir,
     maxValueBytes: options.maxValueBytes,
     maxBodyBytes: options.maxBodyBytes,
+    rateLimits: { readsPerSecond: options.readRateLimit, loginPerMinute: options.loginRateLimit },
     logger,
     ...(cluster ? { cluster } : {}),
+    ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}),
+    // Only from the environment: a flag would show the password in the process list.
+    ...(process.env.CFGD_BOOTSTRAP_ADMIN_EMAIL && process.env.CFGD_BOOTSTRAP_ADMIN_PASSWORD
+      ? {
+          bootstrapAdmin: {
+            email: process.env.CFGD_BOOTSTRAP_ADMIN_EMAIL,
+            password: process.env.CFGD_BOOTSTRAP_ADMIN_PASSWORD,
+          },
+        }
+      : {}),
     onFatal: (error) => {
       logger.error("write path failed; exiting so that a restart replays the log in order", {
         error: error.message,
@@ -121,7 +217,8 @@ try {
   process.stdout.write(
     `cfgd serving ${daemon.url} (data in ${options.dataDir})\n` +
       `${daemon.adminTokenCreated ? "Created" : "Using"} the admin token in ${daemon.adminTokenFile}. To use it:\n` +
-      `  export CFG_SERVER=${daemon.url} CFG_TOKEN=$(cat ${daemon.adminTokenFile})\n`,
+      `  export CFG_SERVER=${daemon.url} CFG_TOKEN=$(cat ${daemon.adminTokenFile})\n` +
+      `Users log in with \`cfg login --server ${daemon.url}\` (the first admin: CFGD_BOOTSTRAP_ADMIN_EMAIL/_PASSWORD, or the bootstrap code in the log).\n`,
   );
   let stopping = false;
   const stop = (signal: string) => {
@@ -134,7 +231,8 @@ try {
     }, 10_000);
     force.unref();
     daemon.close().then(
-      () => {
+      async () => {
+        await stopTracing();
         logger.info("stopped cleanly");
         process.exit(0);
       },

@@ -4,7 +4,8 @@ import { ApiError } from "../errors.js";
 
 export interface ApiClientOptions {
   server: string;
-  token: string | undefined;
+  /** A token, or a function that finds one (and may refresh a session) before the first request. */
+  token: string | undefined | (() => Promise<string | undefined>);
   /** Milliseconds before a request is abandoned. */
   timeoutMs?: number;
   verbose?: (line: string) => void;
@@ -27,7 +28,7 @@ export interface ApiResponse<T> {
 /** The HTTP side of `cfg`: one keep-alive pool per server, problem+json mapped to ApiError. */
 export class ApiClient {
   readonly server: string;
-  private readonly token: string | undefined;
+  private readonly token: ApiClientOptions["token"];
   private dispatcher: Dispatcher | undefined;
   private readonly timeoutMs: number;
   private readonly verbose: ((line: string) => void) | undefined;
@@ -59,7 +60,8 @@ export class ApiClient {
       if (value !== undefined) url.searchParams.set(name, String(value));
     }
     const headers: Record<string, string> = { accept: "application/json", ...options.headers };
-    if (this.token) headers.authorization = `Bearer ${this.token}`;
+    const token = typeof this.token === "function" ? await this.token() : this.token;
+    if (token) headers.authorization = `Bearer ${token}`;
     let payload: string | undefined;
     if (options.body !== undefined) {
       payload = JSON.stringify(options.body);

@@ -49,13 +49,17 @@ function exited(child: ChildProcess): Promise<number | null> {
 }
 
 /** Start a real cfgd on a free port and wait (bounded) until it is ready. */
-export async function startDaemon(dataDir = mkdtempSync(join(tmpdir(), "cfgd-e2e-"))): Promise<Daemon> {
+export async function startDaemon(
+  dataDir = mkdtempSync(join(tmpdir(), "cfgd-e2e-")),
+  options: { env?: NodeJS.ProcessEnv; args?: string[] } = {},
+): Promise<Daemon> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const child = spawn(process.execPath, [CFGD_BIN, "--listen", `127.0.0.1:${port}`, "--data-dir", dataDir], {
-    stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, NO_COLOR: "1" },
-  });
+  const child = spawn(
+    process.execPath,
+    [CFGD_BIN, "--listen", `127.0.0.1:${port}`, "--data-dir", dataDir, ...(options.args ?? [])],
+    { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NO_COLOR: "1", ...options.env } },
+  );
   running.add(child);
   let log = "";
   child.stdout?.on("data", (chunk: Buffer) => {

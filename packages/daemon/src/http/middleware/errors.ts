@@ -6,6 +6,9 @@ import type { Logger } from "../../logger.js";
 /** Every error leaves as application/problem+json with a code from the shared table. */
 export function problemResponse(c: Context, error: CfgError): Response {
   const problem = error.toProblem(c.req.path);
+  const retryAfter = error.extensions.retryAfter;
+  if (error.code === "rate_limited" && typeof retryAfter === "number")
+    c.header("Retry-After", String(retryAfter));
   return c.body(JSON.stringify(problem), error.status as 400, { "content-type": "application/problem+json" });
 }
 

@@ -1,18 +1,23 @@
 import { CfgError } from "@cfguardian/shared";
 import { Hono } from "hono";
 import type { ConfigService } from "../../services/config-service.js";
+import type { IdentityService } from "../../services/identity-service.js";
 import type { AuthEnv } from "../middleware/auth.js";
 import { consistencyParam, projectParam, readJson, requireObject } from "../request.js";
 
-export function projectRoutes(service: ConfigService) {
+/** `identity`: listings show only the caller's projects, and a deleted project loses its members and keys. */
+export function projectRoutes(service: ConfigService, identity?: IdentityService) {
   return new Hono<AuthEnv>()
-    .get("/", async (c) =>
-      c.json(await service.read(consistencyParam(c, "linearizable"), () => service.listProjects())),
-    )
+    .get("/", async (c) => {
+      const list = await service.read(consistencyParam(c, "linearizable"), () => service.listProjects());
+      const visible = identity ? await identity.visibleProjects(c.get("principal")) : null;
+      return c.json(visible ? { ...list, items: list.items.filter((p) => visible.has(p.name)) } : list);
+    })
     .post("/", async (c) => {
       const body = requireObject(await readJson(c), "the body");
       if (typeof body.name !== "string")
         throw new CfgError("bad_request", 'the body needs "name" (the project name)');
+      c.set("auditTarget", body.name.slice(0, 64));
       return c.json(await service.createProject(body.name, c.get("principal").subject), 201);
     })
     .get("/:project", async (c) => {
@@ -23,7 +28,9 @@ export function projectRoutes(service: ConfigService) {
       c.header("X-Cfg-Revision", String(info.revision));
       return c.json(info);
     })
-    .delete("/:project", async (c) =>
-      c.json(await service.deleteProject(projectParam(c), c.get("principal").subject)),
-    );
+    .delete("/:project", async (c) => {
+      const result = await service.deleteProject(projectParam(c), c.get("principal").subject);
+      await identity?.forgetProject(result.deleted);
+      return c.json(result);
+    });
 }

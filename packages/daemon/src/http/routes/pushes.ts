@@ -1,5 +1,7 @@
 import { CfgError, type ChangeOp, type GitProvenance, type SchemaBinding } from "@cfguardian/shared";
 import { Hono } from "hono";
+import type { Principal } from "../../auth/authenticator.js";
+import type { Role } from "../../metadata/port.js";
 import type { ConfigService } from "../../services/config-service.js";
 import type { AuthEnv } from "../middleware/auth.js";
 import {
@@ -57,8 +59,15 @@ function nonNegativeInt(value: unknown, name: string): number {
   return value as number;
 }
 
-/** Pushes (atomic change sets), their history, and rollback. */
-export function pushRoutes(service: ConfigService, limits: { maxValueBytes: number }) {
+/**
+ * Pushes (atomic change sets), their history, and rollback. `roleOf`: with roles, a push that
+ * would change the schema set needs a project admin (editors push configs under the schemas).
+ */
+export function pushRoutes(
+  service: ConfigService,
+  limits: { maxValueBytes: number },
+  roleOf?: (principal: Principal, project: string) => Promise<Role | null>,
+) {
   return new Hono<AuthEnv>()
     .post("/:project/pushes", async (c) => {
       const project = projectParam(c);
@@ -67,18 +76,25 @@ export function pushRoutes(service: ConfigService, limits: { maxValueBytes: numb
         body.git === undefined || body.git === null
           ? null
           : (requireObject(body.git, '"git"') as GitProvenance);
-      const result = await service.push(
-        project,
-        {
-          baseRevision: nonNegativeInt(body.baseRevision, "baseRevision"),
-          changes: parseChanges(body.changes, limits.maxValueBytes),
-          schemas: parseSchemas(body.schemas),
-          git,
-          message: optionalString(body.message, "message") ?? null,
-          dryRun: body.dryRun === true,
-        },
-        c.get("principal").subject,
-      );
+      const request = {
+        baseRevision: nonNegativeInt(body.baseRevision, "baseRevision"),
+        changes: parseChanges(body.changes, limits.maxValueBytes),
+        schemas: parseSchemas(body.schemas),
+        git,
+        message: optionalString(body.message, "message") ?? null,
+        dryRun: body.dryRun === true,
+      };
+      const principal = c.get("principal");
+      if (request.schemas && roleOf && !request.dryRun && (await roleOf(principal, project)) !== "admin") {
+        const preview = await service.push(project, { ...request, dryRun: true }, principal.subject);
+        if (preview.schemasChanged) {
+          throw new CfgError(
+            "forbidden",
+            `this push changes the schema set of ${project}, which needs the admin role; push the configs alone or ask a project admin`,
+          );
+        }
+      }
+      const result = await service.push(project, request, principal.subject);
       c.header("X-Cfg-Revision", String(result.revision));
       return c.json(result);
     })
@@ -109,19 +125,27 @@ export function pushRoutes(service: ConfigService, limits: { maxValueBytes: numb
         }
         keys = body.keys as string[];
       }
-      const result = await service.rollback(
-        project,
-        {
-          toRevision: nonNegativeInt(body.toRevision, "toRevision"),
-          ...(keys ? { keys } : {}),
-          ...(body.baseRevision !== undefined
-            ? { baseRevision: nonNegativeInt(body.baseRevision, "baseRevision") }
-            : {}),
-          ...(optionalString(body.message, "message") ? { message: body.message as string } : {}),
-          dryRun: body.dryRun === true,
-        },
-        c.get("principal").subject,
-      );
+      const request = {
+        toRevision: nonNegativeInt(body.toRevision, "toRevision"),
+        ...(keys ? { keys } : {}),
+        ...(body.baseRevision !== undefined
+          ? { baseRevision: nonNegativeInt(body.baseRevision, "baseRevision") }
+          : {}),
+        ...(optionalString(body.message, "message") ? { message: body.message as string } : {}),
+        dryRun: body.dryRun === true,
+      };
+      const principal = c.get("principal");
+      // A whole-project rollback restores the schema set too: that part needs a project admin.
+      if (!keys && roleOf && !request.dryRun && (await roleOf(principal, project)) !== "admin") {
+        const preview = await service.rollback(project, { ...request, dryRun: true }, principal.subject);
+        if (preview.schemasChanged) {
+          throw new CfgError(
+            "forbidden",
+            `this rollback restores another schema set of ${project}, which needs the admin role; roll back keys (--keys) or ask a project admin`,
+          );
+        }
+      }
+      const result = await service.rollback(project, request, principal.subject);
       c.header("X-Cfg-Revision", String(result.revision));
       return c.json(result);
     });
