@@ -33,7 +33,9 @@ class TestCluster {
   readonly dirs = new Map<string, string>();
   readonly cut = new Set<string>();
 
-  constructor(readonly options: { snapshotCount?: number; catchUpEntries?: number } = {}) {}
+  constructor(
+    readonly options: { snapshotCount?: number; catchUpEntries?: number; promoteLag?: number } = {},
+  ) {}
 
   dir(id: string): string {
     if (!this.dirs.has(id)) this.dirs.set(id, mkdtempSync(join(tmpdir(), `raftnode-${id}-`)));
@@ -57,7 +59,7 @@ class TestCluster {
       snapshots,
       snapshotCount: this.options.snapshotCount,
       catchUpEntries: this.options.catchUpEntries,
-      promoteLag: 5,
+      promoteLag: this.options.promoteLag ?? 5,
       tickMs: 10,
       timeoutMs: 800,
       transport: {
@@ -245,6 +247,23 @@ describe("RaftNode: the driver under cfgd's state machine", () => {
     expect(restarted.machine.appliedIndex).toBe(image.meta.index);
     expect(restarted.machine.store.project("shop")!.revision).toBeGreaterThanOrEqual(10);
     await cluster.until(() => restarted.machine.store.project("shop")?.revision === 12);
+  });
+
+  it("a learner that never answers is not promoted, however short the log", async () => {
+    cluster = new TestCluster({ promoteLag: 100 });
+    for (const id of IDS) cluster.start(id);
+    const leader = await cluster.leader();
+    const node = cluster.nodes.get(leader)!.node;
+    await cluster.nodes.get(leader)!.service.createProject("shop", "test");
+    // The log (a handful of entries) is shorter than the promotion lag: only the learner's silence
+    // keeps it from being promoted.
+    await node.addMember("n4", "http://n4.test", true);
+    await sleep(300); // many ticks of 10 ms
+    expect(node.raw.raft.learners.has("n4")).toBe(true);
+    expect(node.raw.raft.voters.has("n4")).toBe(false);
+    await expect(node.addMember("n4", "http://n4.test", true)).resolves.toBeUndefined();
+    cluster.start("n4", true);
+    await cluster.until(() => node.raw.raft.voters.has("n4"), 10_000);
   });
 
   it("a new node joins as a learner, is promoted once caught up, and a removed leader is replaced", async () => {

@@ -314,6 +314,19 @@ export class RaftNode implements Proposer {
     if (membership) this.options.onMembers?.(this.members());
   }
 
+  /**
+   * A learner has caught up when it has acknowledged entries (so it runs and holds at least the
+   * latest snapshot) and is at most `lag` entries behind the commit. A learner that never answered
+   * has match 0, which a short log would otherwise count as caught up: promoting a node that is not
+   * running would only shrink the cluster's margin for failures.
+   */
+  private caughtUp(id: string, lag: number): boolean {
+    const raft = this.raw.raft;
+    const pr = raft.prs.get(id);
+    if (!pr || pr.match === 0 || pr.match < raft.log.firstIndex() - 1) return false;
+    return pr.match + lag >= raft.log.committed;
+  }
+
   /** As leader, make caught-up learners that are wanted as voters voters (one change at a time). */
   private promoteLearners(): void {
     const raft = this.raw.raft;
@@ -321,8 +334,8 @@ export class RaftNode implements Proposer {
     const lag = this.options.promoteLag ?? 100;
     for (const member of this.members()) {
       if (!member.promote || !raft.learners.has(member.id)) continue;
-      const pr = raft.prs.get(member.id);
-      if (!pr || pr.match + lag < raft.log.committed) continue;
+      if (!this.caughtUp(member.id, lag)) continue;
+      const pr = raft.prs.get(member.id)!;
       try {
         this.raw.proposeConfChange({
           type: "add-voter",
@@ -414,7 +427,7 @@ export class RaftNode implements Proposer {
       if (!promote || this.members().some((m) => m.id === id && m.promote)) return;
       // Promote an existing learner now, if it has caught up.
       const match = raft.prs.get(id)?.match ?? 0;
-      if (match + (this.options.promoteLag ?? 100) < raft.log.committed) {
+      if (!this.caughtUp(id, this.options.promoteLag ?? 100)) {
         throw new CfgError(
           "conflict",
           `${id} is a learner that has not caught up yet (it has ${match} of ${raft.log.committed} entries); retry when it has`,
