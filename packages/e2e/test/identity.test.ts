@@ -341,6 +341,8 @@ describe("users, roles and sessions (real cfgd, real cfg)", () => {
     expect(
       records.some((r) => r.action === "push" && r.result === "refused" && r.actor === "viewer@example.com"),
     ).toBe(true);
+    // An applied push is recorded (its record rides in the push's own log entry).
+    expect(records.some((r) => r.action === "push" && r.result === "ok")).toBe(true);
     for (const secret of [PASSWORD, ROOT_PASSWORD, "cfgk_", "cfgc_", "cfgr_", "eyJ", "typed my secret pw"])
       expect(audit.stdout).not.toContain(secret);
     expect(daemon.log()).not.toContain(ROOT_PASSWORD);

@@ -131,7 +131,8 @@ export function createApp(deps: AppDeps): Hono<AuthEnv> {
       "/v1/*",
       forwardWritesToLeader(deps.cluster.locator, deps.cluster.nodeId, metrics, deps.cluster.secret),
     );
-  if (identity) app.use("/v1/*", audit(identity.store, deps.logger));
+  if (identity)
+    app.use("/v1/*", audit(identity.store, deps.logger, { inCommands: identity.store.kind === "embedded" }));
   app.use(
     "/v1/*",
     authorize(RULES, identity ?? deps.authenticator, async (principal, project) =>

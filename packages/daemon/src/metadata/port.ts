@@ -103,6 +103,11 @@ export interface AuditQuery {
 }
 
 export interface MetadataStore {
+  /**
+   * embedded: replicated through the Raft log into state.db, so an audit record can ride in the
+   * config command it describes; postgres: an outside database.
+   */
+  readonly kind: "embedded" | "postgres";
   createUser(user: UserRecord): Promise<UserRecord>;
   getUser(id: string): Promise<UserRecord | null>;
   findUserByEmail(email: string): Promise<UserRecord | null>;

@@ -20,6 +20,7 @@ import {
   type SchemaBinding,
   type SchemaList,
 } from "@cfguardian/shared";
+import { takeAuditDraft } from "../audit/audit-scope.js";
 import type { Proposer } from "../log/proposer.js";
 import type { Command, CommandBody } from "../state/commands.js";
 import type { StateMachine } from "../state/state-machine.js";
@@ -61,7 +62,10 @@ export class ConfigService {
 
   /** Propose and wait; a refused command becomes a CfgError with its code. */
   private async run<T>(body: CommandBody, actor: string): Promise<T> {
-    const outcome = await this.proposer.propose(this.command(body, actor));
+    const command = this.command(body, actor);
+    const audit = takeAuditDraft();
+    if (audit) command.meta.audit = audit;
+    const outcome = await this.proposer.propose(command);
     if (!outcome.ok) throw new CfgError(outcome.code, outcome.message, outcome.extensions ?? {});
     return outcome.value as T;
   }

@@ -1,4 +1,5 @@
 import type { ChangeOp, GitProvenance, JsonValue, SchemaBinding } from "@cfguardian/shared";
+import type { AuditDraft } from "../audit/audit-scope.js";
 import type { MetadataOp } from "../metadata/embedded/ops.js";
 
 /**
@@ -11,6 +12,11 @@ export interface CommandMeta {
   actor: string;
   /** ISO time of the proposal. */
   at: string;
+  /**
+   * The audit record of the request that proposed this command (embedded metadata): written with
+   * the command's result in the same transaction as the command.
+   */
+  audit?: AuditDraft;
 }
 
 export type CommandBody =

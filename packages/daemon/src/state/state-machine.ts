@@ -10,6 +10,7 @@ import {
   canonicalize,
   canonicalJson,
   type GitProvenance,
+  httpStatusFor,
   type JsonValue,
   keyProblem,
   type PlannedChange,
@@ -96,12 +97,32 @@ export class StateMachine {
         if (entry.member?.url)
           this.store.setMember(entry.member.id, entry.member.url, entry.member.promote ?? false);
         else if (entry.member) this.store.removeMember(entry.member.id);
-        outcomes.push(entry.command ? this.applyOne(entry.command) : { ok: true, value: null });
+        const outcome = entry.command ? this.applyOne(entry.command) : { ok: true as const, value: null };
+        if (entry.command?.meta.audit) this.recordAudit(entry.command, outcome);
+        outcomes.push(outcome);
       }
       if (entries.length > 0) this.store.setAppliedIndex(entries[entries.length - 1]!.index);
     })();
     this.changes.publish(touched);
     return outcomes;
+  }
+
+  /** The audit record a command carries, with its result, in the command's transaction. */
+  private recordAudit(command: Command, outcome: ApplyOutcome): void {
+    const status = outcome.ok ? 200 : httpStatusFor(outcome.code);
+    try {
+      applyMetadataOp(this.store.db, {
+        op: "append-audit",
+        record: {
+          ...command.meta.audit!,
+          result: outcome.ok ? "ok" : status < 500 ? "refused" : "failed",
+          detail: outcome.ok ? null : `${status} ${outcome.code}`,
+        },
+      });
+    } catch (error) {
+      // A record already there (the same entry applied again from an old log) is not an error.
+      if (!(error instanceof CfgError)) throw error;
+    }
   }
 
   /** Run a command against the current state and roll it back: the answer of a dry run. */

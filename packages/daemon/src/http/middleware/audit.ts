@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { CfgError } from "@cfguardian/shared";
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
+import { type AuditDraft, withAuditScope } from "../../audit/audit-scope.js";
 import type { Logger } from "../../logger.js";
 import type { AuditResult, MetadataStore } from "../../metadata/port.js";
 import { type AuthEnv, pathParam, routeOf } from "./auth.js";
@@ -13,27 +14,30 @@ const TARGETS = ["key", "userId", "id", "name", "revision"];
  * One audit record per mutation (every method but GET and HEAD), refused ones included: who,
  * what (the route's action), when, from which address, the result. Only names from the path go
  * in (or an email set by the route): never a body, so never a password, token or value. A request
- * forwarded to the leader is recorded by the leader.
+ * forwarded to the leader is recorded by the leader. With embedded metadata (`inCommands`) the
+ * record of a request that proposes a config change rides in that command (see audit-scope), so
+ * the change and its record commit together in one Raft round.
  */
-export function audit(store: MetadataStore, logger: Logger, now: () => Date = () => new Date()) {
+export function audit(
+  store: MetadataStore,
+  logger: Logger,
+  options: { inCommands?: boolean; now?: () => Date } = {},
+) {
+  const now = options.now ?? (() => new Date());
   return createMiddleware<AuthEnv>(async (c, next) => {
     if (c.req.method === "GET" || c.req.method === "HEAD") return next();
-    await next();
-    if (c.get("forwarded")) return;
-    const rule = c.get("rule");
-    const route = routeOf(c as unknown as Context);
-    if (!rule || !route) return;
-    const status = c.res.status;
-    const result: AuditResult = status < 400 ? "ok" : status < 500 ? "refused" : "failed";
-    const error = c.error instanceof CfgError ? c.error.code : null;
-    const target =
-      c.get("auditTarget") ??
-      TARGETS.map((name) => pathParam(route.path.replace(/\{[^}]*\}/g, ""), c.req.path, name)).find(
-        (v) => v !== null,
-      ) ??
-      null;
-    try {
-      await store.appendAudit({
+    const draft = (): AuditDraft | null => {
+      if (c.get("forwarded")) return null;
+      const rule = c.get("rule");
+      const route = routeOf(c as unknown as Context);
+      if (!rule || !route) return null;
+      const target =
+        c.get("auditTarget") ??
+        TARGETS.map((name) => pathParam(route.path.replace(/\{[^}]*\}/g, ""), c.req.path, name)).find(
+          (v) => v !== null,
+        ) ??
+        null;
+      return {
         id: randomUUID(),
         at: now().toISOString(),
         actor: c.get("principal")?.subject ?? "anonymous",
@@ -41,13 +45,30 @@ export function audit(store: MetadataStore, logger: Logger, now: () => Date = ()
         project: pathParam(route.path, c.req.path, "project"),
         target: target && target.length > 512 ? `${target.slice(0, 512)}…` : target,
         address: clientAddress(c as unknown as Context),
+      };
+    };
+    // With embedded metadata, the config command the request proposes carries the record.
+    if (options.inCommands) {
+      if (await withAuditScope(draft, next)) return;
+    } else await next();
+    const record = draft();
+    if (!record) return;
+    const status = c.res.status;
+    const result: AuditResult = status < 400 ? "ok" : status < 500 ? "refused" : "failed";
+    const error = c.error instanceof CfgError ? c.error.code : null;
+    try {
+      await store.appendAudit({
+        ...record,
         result,
         detail: result === "ok" ? null : `${status}${error ? ` ${error}` : ""}`,
       });
     } catch (e) {
       // A node-local operation on a follower (cluster snapshot) cannot be proposed from there.
       const level = e instanceof CfgError && e.code === "not_leader" ? "debug" : "warn";
-      logger[level]("could not write the audit record", { action: rule.action, error: (e as Error).message });
+      logger[level]("could not write the audit record", {
+        action: record.action,
+        error: (e as Error).message,
+      });
     }
   });
 }

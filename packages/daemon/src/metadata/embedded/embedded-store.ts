@@ -60,6 +60,8 @@ const toToken = (r: Row): TokenRecord => ({
 });
 
 export class EmbeddedMetadataStore implements MetadataStore {
+  readonly kind = "embedded" as const;
+
   constructor(
     private readonly proposer: Proposer,
     /** This node's state.db (the state machine's; read only here). */

@@ -91,6 +91,8 @@ function isConnectionError(error: unknown): boolean {
 }
 
 export class PostgresMetadataStore implements MetadataStore {
+  readonly kind = "postgres" as const;
+
   private readonly pool: pg.Pool;
   private migrated: Promise<void> | null = null;
 
