@@ -1,8 +1,9 @@
 /**
  * Raft messages between nodes over HTTP. To each peer, one long-lived POST /raft/v1/stream whose
  * chunked body carries the messages as frames (4-byte length, then a JSON array), like etcd's
- * stream transport: no request, headers, routing or response per batch. Messages of one Ready
- * go in one frame. Appends that carry entries are the exception: batched requests (see send).
+ * stream transport: no request, headers, routing or response per batch. Messages sent in one
+ * turn of the event loop go in one frame (split near 4 MiB, see frames.ts). Appends with entries
+ * take the stream too: a request per append cost a quarter of the write throughput.
  *
  * A stream can die without telling us (a peer host that vanishes, a middlebox that drops the
  * connection): writes then vanish until TCP gives up, minutes later. So a stream over which the
@@ -19,6 +20,7 @@ import { Agent, request } from "undici";
 import type { Logger } from "../logger.js";
 import type { Message } from "../raft/types.js";
 import { decodeRef, type SnapshotStore } from "../storage/snapshot-store.js";
+import { encodeFrames } from "./frames.js";
 import type { Transport } from "./transport.js";
 
 export const CLUSTER_SECRET_HEADER = "x-cfg-cluster-secret";
@@ -31,9 +33,6 @@ const STALE_MS = 1_500;
 interface Peer {
   url: string;
   queue: Message[];
-  /** Appends with entries, sent as batched requests (see send). */
-  entries: Message[];
-  sending: boolean;
   scheduled: boolean;
   stream: PassThrough | null;
   openedAt: number;
@@ -41,14 +40,7 @@ interface Peer {
   failures: number;
 }
 
-/** A frame: 4-byte big-endian length, then the UTF-8 JSON of a Message[]. */
-export function encodeFrame(messages: readonly Message[]): Buffer {
-  const json = Buffer.from(JSON.stringify(messages), "utf8");
-  const frame = Buffer.allocUnsafe(4 + json.length);
-  frame.writeUInt32BE(json.length, 0);
-  json.copy(frame, 4);
-  return frame;
-}
+export { encodeFrame } from "./frames.js";
 
 export class HttpTransport implements Transport {
   private readonly peers = new Map<string, Peer>();
@@ -83,8 +75,6 @@ export class HttpTransport implements Transport {
         this.peers.set(id, {
           url,
           queue: [],
-          entries: [],
-          sending: false,
           scheduled: false,
           stream: null,
           openedAt: 0,
@@ -104,15 +94,6 @@ export class HttpTransport implements Transport {
       }
       if (peer.downUntil > Date.now()) {
         this.onUnreachable?.(message.to);
-        continue;
-      }
-      if (message.type === "append" && (message.entries?.length ?? 0) > 0) {
-        // Entries go as batched requests, one in flight per peer: while one travels the next
-        // ones gather, so under load a follower appends and fsyncs many entries at once.
-        // Everything else (heartbeats, votes, ReadIndex, answers) takes the stream: a commit
-        // and a linearizable read wait on those. Raft does not need the two paths in order.
-        if (peer.entries.length < 10 * MAX_BATCH) peer.entries.push(message);
-        if (!peer.sending) void this.sendEntries(message.to, peer);
         continue;
       }
       if (peer.queue.length < 10 * MAX_BATCH) peer.queue.push(message);
@@ -135,45 +116,17 @@ export class HttpTransport implements Transport {
       stale.destroy();
     }
     const stream = peer.stream ?? this.open(id, peer);
-    while (peer.queue.length > 0) stream.write(encodeFrame(peer.queue.splice(0, MAX_BATCH)));
     // A peer that takes nothing (paused, or a connection that hangs): drop the stream rather
-    // than buffer without bound; Raft sends again once a new one is open.
-    if (stream.writableLength > MAX_BUFFERED_BYTES) {
+    // than buffer without bound; Raft sends again once a new one is open. The check comes before
+    // the write, so that one batch larger than the bound still goes out on a stream that flows.
+    if (stream.writableLength <= MAX_BUFFERED_BYTES) {
+      for (const frame of encodeFrames(peer.queue)) stream.write(frame);
+      peer.queue.length = 0;
+    } else {
+      peer.queue.length = 0;
       peer.stream = null;
       stream.destroy();
       this.ended(id, peer, null, new Error(`${stream.writableLength} bytes not taken by the peer`), now);
-    }
-  }
-
-  private async sendEntries(id: string, peer: Peer): Promise<void> {
-    peer.sending = true;
-    try {
-      while (peer.entries.length > 0) {
-        const batch = peer.entries.splice(0, MAX_BATCH);
-        const opened = Date.now();
-        try {
-          const response = await request(`${peer.url}/raft/v1/messages`, {
-            method: "POST",
-            headers: {
-              "content-type": "application/json",
-              [CLUSTER_SECRET_HEADER]: this.secret,
-              [CLUSTER_ID_HEADER]: this.clusterId,
-            },
-            body: JSON.stringify(batch),
-            dispatcher: this.agent,
-            headersTimeout: 5_000,
-            bodyTimeout: 5_000,
-          });
-          await response.body.dump();
-          if (response.statusCode >= 400) throw new Error(`HTTP ${response.statusCode}`);
-        } catch (error) {
-          peer.entries.length = 0;
-          this.ended(id, peer, null, error as Error, opened);
-          return;
-        }
-      }
-    } finally {
-      peer.sending = false;
     }
   }
 
@@ -232,7 +185,6 @@ export class HttpTransport implements Transport {
     const backoff = Math.min(2_000, 50 * 2 ** Math.min(peer.failures, 6));
     peer.downUntil = Date.now() + backoff;
     peer.queue.length = 0;
-    peer.entries.length = 0;
     if (peer.failures === 1 || peer.failures % 20 === 0) {
       this.logger.warn("peer unreachable", { peer: id, error: error.message, backoffMs: backoff });
     }

@@ -5,6 +5,7 @@ import { Readable } from "node:stream";
 import { CfgError } from "@cfguardian/shared";
 import { Hono } from "hono";
 import { createMiddleware } from "hono/factory";
+import { FrameError, FrameReader } from "../../cluster/frames.js";
 import {
   CLUSTER_ID_HEADER,
   CLUSTER_SECRET_HEADER,
@@ -15,7 +16,6 @@ import { decodeRef, type SnapshotStore } from "../../storage/snapshot-store.js";
 import { bodyText } from "../request.js";
 
 const digest = (text: string) => createHash("sha256").update(text).digest();
-const MAX_FRAME_BYTES = 256 * 1024 * 1024;
 
 export interface RaftRouteDeps {
   secret: string;
@@ -78,23 +78,16 @@ export function raftRoutes(deps: RaftRouteDeps) {
       try {
         const source: AsyncIterable<Buffer> =
           incoming ?? (c.req.raw.body ? Readable.fromWeb(c.req.raw.body as never) : Readable.from([]));
-        let pending: Buffer = Buffer.alloc(0);
+        const reader = new FrameReader();
         for await (const chunk of source) {
-          pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
-          while (pending.length >= 4) {
-            const length = pending.readUInt32BE(0);
-            if (length > MAX_FRAME_BYTES)
-              throw new CfgError("bad_request", `a frame of ${length} bytes is too large`);
-            if (pending.length < 4 + length) break;
-            let messages: Message[];
-            try {
-              messages = JSON.parse(pending.subarray(4, 4 + length).toString("utf8")) as Message[];
-            } catch {
-              throw new CfgError("bad_request", "a frame is not a JSON array of Raft messages");
-            }
-            pending = pending.subarray(4 + length);
-            for (const message of messages) deps.receive(message);
+          let frames: Message[][];
+          try {
+            frames = reader.push(chunk);
+          } catch (error) {
+            if (error instanceof FrameError) throw new CfgError("bad_request", error.message);
+            throw error;
           }
+          for (const messages of frames) for (const message of messages) deps.receive(message);
         }
       } finally {
         if (incoming) deps.streams?.delete(incoming.socket);
