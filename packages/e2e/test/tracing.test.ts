@@ -80,8 +80,11 @@ describe("tracing with OpenTelemetry (real processes, OTLP over HTTP)", () => {
     expect(response.status).toBe(201);
 
     const ours = () => spans.filter((s) => s.traceId === traceId);
+    // Each node exports on its own schedule: wait for the follower's server span as well, which
+    // ends only after the leader has answered.
     await c.until("the spans of the write", async () =>
       ours().some((s) => s.name === "cfgd.propose") &&
+      ours().some((s) => s.name === "POST /v1/projects" && s.node === follower.id) &&
       spans.some((s) => s.name === "cfgd.state.apply" && s.node === leader.id)
         ? true
         : undefined,

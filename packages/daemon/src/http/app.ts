@@ -1,7 +1,6 @@
 import { CfgError, type ClusterView } from "@cfguardian/shared";
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { secureHeaders } from "hono/secure-headers";
 import type { Authenticator } from "../auth/authenticator.js";
 import type { Logger } from "../logger.js";
 import { Metrics } from "../observability/metrics.js";
@@ -17,6 +16,7 @@ import { forwardWritesToLeader, type LeaderLocator } from "./middleware/forward-
 import { observe } from "./middleware/observe.js";
 import { DEFAULT_RATE_LIMITS, type RateLimits, rateLimit } from "./middleware/rate-limit.js";
 import { requestLog } from "./middleware/request-log.js";
+import { responseHeaders } from "./middleware/response-headers.js";
 import { apiPage, openApiDocument } from "./openapi.js";
 import { RULES, roleAtLeast } from "./rbac.js";
 import { apiKeyRoutes } from "./routes/api-keys.js";
@@ -88,8 +88,8 @@ export function createApp(deps: AppDeps): Hono<AuthEnv> {
     );
 
   app.use(observe(metrics));
+  app.use(responseHeaders());
   app.use(requestLog(deps.logger));
-  app.use(secureHeaders());
   app.route("/", healthRoutes(deps.ready));
   app.get("/openapi.json", (c) => c.json(openApiDocument));
   app.get("/docs", (c) => c.html(apiPage()));
@@ -112,17 +112,18 @@ export function createApp(deps: AppDeps): Hono<AuthEnv> {
     });
   }
   app.use("/v1/*", clientAddresses(deps.cluster?.secret));
-  app.use(
-    "/v1/*",
-    bodyLimit({
-      maxSize: deps.limits.maxBodyBytes,
-      onError: () => {
-        throw new CfgError(
-          "payload_too_large",
-          `the request body is over ${deps.limits.maxBodyBytes} bytes (cfgd --max-body-bytes)`,
-        );
-      },
-    }),
+  const limitBody = bodyLimit({
+    maxSize: deps.limits.maxBodyBytes,
+    onError: () => {
+      throw new CfgError(
+        "payload_too_large",
+        `the request body is over ${deps.limits.maxBodyBytes} bytes (cfgd --max-body-bytes)`,
+      );
+    },
+  });
+  // A GET or HEAD has no body to limit; asking Hono would build a whole Request to find that out.
+  app.use("/v1/*", (c, next) =>
+    c.req.method === "GET" || c.req.method === "HEAD" ? next() : limitBody(c, next),
   );
   // Writes go to the leader before anything else, so that the leader alone authorizes, limits and
   // audits them (with the caller's address, which this node passes on).

@@ -11,7 +11,7 @@ import type { Consistency } from "../services/config-service.js";
  */
 export async function bodyText(c: Context): Promise<string> {
   const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
-  if (incoming?.readable && !c.req.raw.bodyUsed && c.req.header("content-length") !== undefined) {
+  if (incoming?.readable && incoming.headers["content-length"] !== undefined) {
     const chunks: Buffer[] = [];
     for await (const chunk of incoming) chunks.push(chunk as Buffer);
     return Buffer.concat(chunks).toString("utf8");

@@ -1,3 +1,4 @@
+import type { IncomingMessage } from "node:http";
 import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode } from "@opentelemetry/api";
 import { createMiddleware } from "hono/factory";
 import { routePath } from "hono/route";
@@ -11,10 +12,9 @@ import { tracer } from "../../observability/tracer.js";
  */
 export function observe(metrics: Metrics) {
   return createMiddleware(async (c, next) => {
-    const carrier: Record<string, string> = {};
-    c.req.raw.headers.forEach((value, key) => {
-      carrier[key] = value;
-    });
+    // Node's parsed headers (lowercase names) serve as the carrier as they are.
+    const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+    const carrier = incoming?.headers ?? Object.fromEntries(c.req.raw.headers);
     const parent = propagation.extract(ROOT_CONTEXT, carrier);
     const started = performance.now();
     await context.with(parent, () =>

@@ -1,0 +1,44 @@
+import { randomUUID } from "node:crypto";
+import type { IncomingMessage } from "node:http";
+import type { Context } from "hono";
+import { createMiddleware } from "hono/factory";
+import type { AuthEnv } from "./auth.js";
+
+/** The security headers of every answer: those of Hono's secureHeaders() defaults. */
+export const SECURITY_HEADERS: readonly (readonly [string, string])[] = [
+  ["Cross-Origin-Resource-Policy", "same-origin"],
+  ["Cross-Origin-Opener-Policy", "same-origin"],
+  ["Origin-Agent-Cluster", "?1"],
+  ["Referrer-Policy", "no-referrer"],
+  ["Strict-Transport-Security", "max-age=15552000; includeSubDomains"],
+  ["X-Content-Type-Options", "nosniff"],
+  ["X-DNS-Prefetch-Control", "off"],
+  ["X-Download-Options", "noopen"],
+  ["X-Frame-Options", "SAMEORIGIN"],
+  ["X-Permitted-Cross-Domain-Policies", "none"],
+  ["X-XSS-Protection", "0"],
+];
+
+/** A request header, from Node's parsed headers when there are some (no Headers object built). */
+export function requestHeader(c: Context, name: string): string | undefined {
+  const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+  if (!incoming) return c.req.header(name);
+  const value = incoming.headers[name];
+  return Array.isArray(value) ? value.join(", ") : value;
+}
+
+/**
+ * The request id (the caller's X-Request-Id, or a new one) and the security headers, set before
+ * the handler runs, so that they go into the answer as it is made. Set after it (as Hono's
+ * secureHeaders does), they make Hono rebuild the finished Response on every request: a tenth of
+ * a follower's CPU under read load.
+ */
+export function responseHeaders() {
+  return createMiddleware<AuthEnv>(async (c, next) => {
+    const requestId = requestHeader(c, "x-request-id") ?? randomUUID();
+    c.set("requestId", requestId);
+    c.header("X-Request-Id", requestId);
+    for (const [name, value] of SECURITY_HEADERS) c.header(name, value);
+    await next();
+  });
+}
