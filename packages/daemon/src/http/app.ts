@@ -16,7 +16,7 @@ import { forwardWritesToLeader, type LeaderLocator } from "./middleware/forward-
 import { observe } from "./middleware/observe.js";
 import { DEFAULT_RATE_LIMITS, type RateLimits, rateLimit } from "./middleware/rate-limit.js";
 import { requestLog } from "./middleware/request-log.js";
-import { responseHeaders } from "./middleware/response-headers.js";
+import { requestHeader, responseHeaders } from "./middleware/response-headers.js";
 import { apiPage, openApiDocument } from "./openapi.js";
 import { RULES, roleAtLeast } from "./rbac.js";
 import { apiKeyRoutes } from "./routes/api-keys.js";
@@ -121,10 +121,16 @@ export function createApp(deps: AppDeps): Hono<AuthEnv> {
       );
     },
   });
-  // A GET or HEAD has no body to limit; asking Hono would build a whole Request to find that out.
-  app.use("/v1/*", (c, next) =>
-    c.req.method === "GET" || c.req.method === "HEAD" ? next() : limitBody(c, next),
-  );
+  // A GET or HEAD has no body to limit, and a declared length is checked here; asking Hono would
+  // build a whole web Request to find out. A chunked body goes through Hono's limit, which counts.
+  app.use("/v1/*", (c, next) => {
+    if (c.req.method === "GET" || c.req.method === "HEAD") return next();
+    const declared = requestHeader(c, "content-length");
+    if (declared === undefined || requestHeader(c, "transfer-encoding") !== undefined)
+      return limitBody(c, next);
+    if (Number(declared) > deps.limits.maxBodyBytes) return limitBody(c, next);
+    return next();
+  });
   // Writes go to the leader before anything else, so that the leader alone authorizes, limits and
   // audits them (with the caller's address, which this node passes on).
   if (deps.cluster)

@@ -3,14 +3,31 @@
  * command) and called inside the state machine's savepoint: a thrown CfgError rolls it back.
  */
 import { CfgError } from "@cfguardian/shared";
+import type { Statement } from "better-sqlite3";
 import type { Db } from "../../storage/sqlite.js";
 import type { MetadataOp } from "./ops.js";
 
 const changed = (info: { changes: number }) => info.changes > 0;
 
+/** Prepared statements by database and SQL: preparing one costs more than running it. */
+const statements = new WeakMap<Db, Map<string, Statement>>();
+function prepared(db: Db, sql: string): Statement {
+  let byDb = statements.get(db);
+  if (!byDb) {
+    byDb = new Map();
+    statements.set(db, byDb);
+  }
+  let statement = byDb.get(sql);
+  if (!statement) {
+    statement = db.prepare<unknown[]>(sql);
+    byDb.set(sql, statement);
+  }
+  return statement;
+}
+
 function insert(db: Db, sql: string, params: unknown[], conflict: string): void {
   try {
-    db.prepare(sql).run(...params);
+    prepared(db, sql).run(...params);
   } catch (error) {
     if ((error as { code?: string }).code?.startsWith("SQLITE_CONSTRAINT"))
       throw new CfgError("conflict", conflict);
@@ -32,9 +49,9 @@ export function applyMetadataOp(db: Db, op: MetadataOp): boolean {
       return true;
     }
     case "delete-user": {
-      const gone = changed(db.prepare("DELETE FROM users WHERE id = ?").run(op.id));
-      db.prepare("DELETE FROM members WHERE user_id = ?").run(op.id);
-      db.prepare("DELETE FROM tokens WHERE user_id = ?").run(op.id);
+      const gone = changed(prepared(db, "DELETE FROM users WHERE id = ?").run(op.id));
+      prepared(db, "DELETE FROM members WHERE user_id = ?").run(op.id);
+      prepared(db, "DELETE FROM tokens WHERE user_id = ?").run(op.id);
       return gone;
     }
     case "set-login-state":
@@ -45,25 +62,26 @@ export function applyMetadataOp(db: Db, op: MetadataOp): boolean {
       );
     case "set-password":
       return changed(
-        db.prepare("UPDATE users SET password_hash = ? WHERE id = ?").run(op.passwordHash, op.userId),
+        prepared(db, "UPDATE users SET password_hash = ? WHERE id = ?").run(op.passwordHash, op.userId),
       );
     case "set-member": {
       const m = op.member;
-      if (!db.prepare("SELECT 1 FROM users WHERE id = ?").get(m.userId)) {
+      if (!prepared(db, "SELECT 1 FROM users WHERE id = ?").get(m.userId)) {
         throw new CfgError("not_found", `user ${m.userId} does not exist; see 'cfg user list'`);
       }
-      db.prepare(
+      prepared(
+        db,
         "INSERT INTO members (project, user_id, role) VALUES (?,?,?) ON CONFLICT (project, user_id) DO UPDATE SET role = excluded.role",
       ).run(m.project, m.userId, m.role);
       return true;
     }
     case "remove-member":
       return changed(
-        db.prepare("DELETE FROM members WHERE project = ? AND user_id = ?").run(op.project, op.userId),
+        prepared(db, "DELETE FROM members WHERE project = ? AND user_id = ?").run(op.project, op.userId),
       );
     case "remove-project":
-      db.prepare("DELETE FROM members WHERE project = ?").run(op.project);
-      db.prepare("DELETE FROM api_keys WHERE project = ?").run(op.project);
+      prepared(db, "DELETE FROM members WHERE project = ?").run(op.project);
+      prepared(db, "DELETE FROM api_keys WHERE project = ?").run(op.project);
       return true;
     case "create-api-key": {
       const k = op.key;
@@ -82,10 +100,10 @@ export function applyMetadataOp(db: Db, op: MetadataOp): boolean {
           .run(op.at, op.project, op.id),
       );
     case "touch-api-key":
-      return changed(db.prepare("UPDATE api_keys SET last_used_at = ? WHERE id = ?").run(op.at, op.id));
+      return changed(prepared(db, "UPDATE api_keys SET last_used_at = ? WHERE id = ?").run(op.at, op.id));
     case "create-token": {
       const t = op.token;
-      if (!db.prepare("SELECT 1 FROM users WHERE id = ?").get(t.userId)) {
+      if (!prepared(db, "SELECT 1 FROM users WHERE id = ?").get(t.userId)) {
         throw new CfgError("not_found", `user ${t.userId} does not exist`);
       }
       insert(
@@ -98,7 +116,10 @@ export function applyMetadataOp(db: Db, op: MetadataOp): boolean {
     }
     case "revoke-token":
       return changed(
-        db.prepare("UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL").run(op.at, op.id),
+        prepared(db, "UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL").run(
+          op.at,
+          op.id,
+        ),
       );
     case "rotate-token":
       return changed(
@@ -109,7 +130,7 @@ export function applyMetadataOp(db: Db, op: MetadataOp): boolean {
           .run(op.newHash, op.expiresAt, op.id, op.oldHash),
       );
     case "rotate-signing-key":
-      db.prepare("UPDATE signing_keys SET retired_at = ? WHERE retired_at IS NULL").run(op.key.createdAt);
+      prepared(db, "UPDATE signing_keys SET retired_at = ? WHERE retired_at IS NULL").run(op.key.createdAt);
       insert(
         db,
         "INSERT INTO signing_keys (id, secret, created_at, retired_at) VALUES (?,?,?,NULL)",
