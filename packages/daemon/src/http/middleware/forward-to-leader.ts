@@ -1,8 +1,11 @@
+import type { IncomingMessage } from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
 import { CfgError } from "@cfguardian/shared";
 import { context, propagation, SpanKind, SpanStatusCode } from "@opentelemetry/api";
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import { createMiddleware } from "hono/factory";
+import type { StatusCode } from "hono/utils/http-status";
+import { Agent, type Dispatcher, request } from "undici";
 import type { Metrics } from "../../observability/metrics.js";
 import { tracer } from "../../observability/tracer.js";
 import { bodyText } from "../request.js";
@@ -12,6 +15,7 @@ import {
   CLIENT_ADDRESS_MAC_HEADER,
   clientAddress,
 } from "./client-address.js";
+import { requestHeader } from "./response-headers.js";
 
 /** Where the leader is, as this node knows it. */
 export interface LeaderLocator {
@@ -38,7 +42,7 @@ export function forwardWritesToLeader(
   return createMiddleware(async (c, next) => {
     if (c.req.method === "GET" || c.req.method === "HEAD" || locator.isLeader()) return next();
     if (NODE_LOCAL.has(c.req.path)) return next();
-    if (c.req.header(HOP_HEADER)) return next(); // one hop only: the proposer answers not_leader
+    if (requestHeader(c, HOP_HEADER)) return next(); // one hop only: the proposer answers not_leader
     let url = locator.leaderUrl();
     for (let i = 0; i < 40 && !url; i++) {
       await sleep(50);
@@ -46,38 +50,45 @@ export function forwardWritesToLeader(
       url = locator.leaderUrl();
     }
     if (!url) throw new CfgError("unavailable", "no leader is known yet; retry shortly");
-    const target = new URL(c.req.path + (new URL(c.req.url).search || ""), url);
-    const headers = new Headers(c.req.raw.headers);
-    headers.set(HOP_HEADER, self);
-    headers.delete(CLIENT_ADDRESS_HEADER);
-    headers.delete(CLIENT_ADDRESS_MAC_HEADER);
+    const search = c.req.url.indexOf("?");
+    const path = c.req.path + (search >= 0 ? c.req.url.slice(search) : "");
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(requestHeaders(c))) {
+      if (value === undefined || DROPPED_REQUEST_HEADERS.has(name)) continue;
+      headers[name] = Array.isArray(value) ? value.join(", ") : value;
+    }
+    headers[HOP_HEADER] = self;
+    // One request id on both nodes' logs.
+    const requestId = (c.get as (key: string) => unknown)("requestId");
+    if (typeof requestId === "string") headers["x-request-id"] = requestId;
     const address = clientAddress(c);
     if (secret && address) {
-      headers.set(CLIENT_ADDRESS_HEADER, address);
-      headers.set(CLIENT_ADDRESS_MAC_HEADER, addressMac(secret, address));
+      headers[CLIENT_ADDRESS_HEADER] = address;
+      headers[CLIENT_ADDRESS_MAC_HEADER] = addressMac(secret, address);
     }
-    headers.delete("host");
-    headers.delete("content-length");
-    const body = Buffer.from(await bodyText(c), "utf8");
-    const response = await tracer().startActiveSpan(
+    const body = await bodyText(c);
+    const answer = await tracer().startActiveSpan(
       "cfgd.forward-to-leader",
       { kind: SpanKind.CLIENT, attributes: { "server.address": url, "http.request.method": c.req.method } },
       async (span) => {
         // The leader continues this trace: its server span is a child of this one.
-        const carrier: Record<string, string> = {};
-        propagation.inject(context.active(), carrier);
-        for (const [name, value] of Object.entries(carrier)) headers.set(name, value);
+        propagation.inject(context.active(), headers);
         try {
-          const answer = await fetch(target, {
-            method: c.req.method,
+          // undici's request on a keep-alive pool, not fetch: a forwarded write is on the hot path,
+          // and fetch's web streams and Headers cost more than the hop itself.
+          const response = await request(new URL(path, url), {
+            method: c.req.method as Dispatcher.HttpMethod,
             headers,
-            body: body.byteLength > 0 ? body : undefined,
+            body: body.length > 0 ? body : undefined,
+            dispatcher: leaders,
             // The leader answers within its own 5 s commit timeout; a hung leader must not hang us.
-            signal: AbortSignal.timeout(FORWARD_TIMEOUT_MS),
+            headersTimeout: FORWARD_TIMEOUT_MS,
+            bodyTimeout: FORWARD_TIMEOUT_MS,
           });
-          span.setAttribute("http.response.status_code", answer.status);
-          metrics?.forwarded.inc({ result: String(answer.status) });
-          return answer;
+          const bytes = await response.body.arrayBuffer();
+          span.setAttribute("http.response.status_code", response.statusCode);
+          metrics?.forwarded.inc({ result: String(response.statusCode) });
+          return { status: response.statusCode, headers: response.headers, bytes };
         } catch (error) {
           metrics?.forwarded.inc({ result: "unreachable" });
           span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
@@ -90,12 +101,40 @@ export function forwardWritesToLeader(
         }
       },
     );
-    // NB: fetch's headers are immutable and describe the wire form it already decoded.
-    const answer = new Headers(response.headers);
-    for (const name of ["content-encoding", "content-length", "transfer-encoding", "connection"])
-      answer.delete(name);
     // The leader audited it; the audit middleware here must not record it again.
     c.set("forwarded" as never, true as never);
-    return new Response(response.body, { status: response.status, headers: answer });
+    const out: Record<string, string> = {};
+    for (const [name, value] of Object.entries(answer.headers)) {
+      if (value === undefined || DROPPED_RESPONSE_HEADERS.has(name)) continue;
+      out[name] = Array.isArray(value) ? value.join(", ") : value;
+    }
+    const empty = answer.bytes.byteLength === 0 || answer.status === 204 || answer.status === 304;
+    return c.newResponse(empty ? null : answer.bytes, answer.status as StatusCode, out);
   });
+}
+
+/** Hop-by-hop and recomputed headers: not passed on to the leader. */
+const DROPPED_REQUEST_HEADERS = new Set([
+  "host",
+  "content-length",
+  "connection",
+  "keep-alive",
+  "transfer-encoding",
+  "upgrade",
+  "expect",
+  "te",
+  "trailer",
+  "proxy-connection",
+  CLIENT_ADDRESS_HEADER,
+  CLIENT_ADDRESS_MAC_HEADER,
+]);
+/** Not passed back: the answer is re-sent whole, with its own length. */
+const DROPPED_RESPONSE_HEADERS = new Set(["content-length", "transfer-encoding", "connection", "keep-alive"]);
+
+/** Keep-alive connections to whichever node leads. */
+const leaders = new Agent({ keepAliveTimeout: 30_000, connections: 64 });
+
+function requestHeaders(c: Context): Record<string, string | string[] | undefined> {
+  const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+  return incoming ? incoming.headers : Object.fromEntries(c.req.raw.headers);
 }
