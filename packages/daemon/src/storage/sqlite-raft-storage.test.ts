@@ -38,3 +38,42 @@ describe("SqliteRaftStorage across a reopen", () => {
     expect(again.snapshot().data).toBe("image");
   });
 });
+
+describe("SqliteRaftStorage terms", () => {
+  it("answers term() from memory exactly as the entries say, through overwrites, compactions and reopens", () => {
+    const path = file();
+    let db = openDatabase(path, true);
+    let s = new SqliteRaftStorage(db, ["a"]);
+    // A seeded walk: appends at term t, overwrites of a suffix at a higher term, compactions.
+    let seed = 7;
+    const random = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    let term = 1;
+    for (let step = 0; step < 300; step++) {
+      const action = random(10);
+      if (action < 6) {
+        const count = 1 + random(5);
+        const from = s.lastIndex() + 1;
+        s.append(
+          Array.from({ length: count }, (_, i) => ({ index: from + i, term, type: "normal", data: "" })),
+        );
+      } else if (action < 8 && s.lastIndex() > s.firstIndex()) {
+        term += 1;
+        const at = s.firstIndex() + random(s.lastIndex() - s.firstIndex() + 1);
+        s.append([{ index: at, term, type: "normal", data: "" }]);
+      } else if (action === 8 && s.lastIndex() > s.firstIndex() + 2) {
+        s.compact(s.firstIndex() + random(s.lastIndex() - s.firstIndex()));
+      } else {
+        db.close();
+        db = openDatabase(path, true);
+        s = new SqliteRaftStorage(db, ["a"]);
+      }
+      const check = db.prepare("SELECT term FROM entries WHERE idx = ?").pluck();
+      for (let i = s.firstIndex(); i <= s.lastIndex(); i++)
+        expect(s.term(i), `term of ${i}`).toBe(check.get(i));
+    }
+    expect(term).toBeGreaterThan(5);
+  });
+});

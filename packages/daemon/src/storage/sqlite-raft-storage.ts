@@ -27,6 +27,8 @@ export class SqliteRaftStorage implements WritableStorage {
   private readonly db: Db;
   /** The entry just before the first stored one: (0, 0), or where the log was compacted. */
   private start: { idx: number; term: number };
+  /** The log's terms as runs: each starts at `index` and lasts until the next (term() without a query). */
+  private terms: { index: number; term: number }[];
 
   /** Open raft.db; a new file is bootstrapped with `voters` as the genesis configuration. */
   constructor(db: Db, voters: string[] = []) {
@@ -67,6 +69,13 @@ export class SqliteRaftStorage implements WritableStorage {
     };
     this.start = (this.s.logStart.get() as { idx: number; term: number } | undefined) ?? { idx: 0, term: 0 };
     this.last = Math.max((this.s.last.get() as number | null) ?? 0, this.start.idx);
+    this.terms = (
+      db
+        .prepare(
+          "SELECT idx AS 'index', term FROM entries e WHERE NOT EXISTS (SELECT 1 FROM entries p WHERE p.idx = e.idx - 1 AND p.term = e.term) ORDER BY idx",
+        )
+        .all() as { index: number; term: number }[]
+    ).filter((run) => run.index > this.start.idx);
     this.appendTx = db.transaction((entries: readonly Entry[]) => {
       this.s.deleteFrom.run(entries[0]!.index);
       for (const entry of entries) this.s.insert.run(entry.index, entry.term, entry.type, entry.data);
@@ -168,7 +177,16 @@ export class SqliteRaftStorage implements WritableStorage {
     if (index < this.start.idx) throw new CompactedError(index, this.firstIndex());
     if (index === this.start.idx) return this.start.term;
     if (index > this.last) throw new UnavailableError(index, this.last);
-    return this.s.term.get(index) as number;
+    // The last run that starts at or before `index`.
+    let lo = 0;
+    let hi = this.terms.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.terms[mid]!.index <= index) lo = mid;
+      else hi = mid - 1;
+    }
+    const run = this.terms[lo];
+    return run && run.index <= index ? run.term : (this.s.term.get(index) as number);
   }
 
   entries(lo: number, hi: number, maxSize?: number): Entry[] {
@@ -191,6 +209,12 @@ export class SqliteRaftStorage implements WritableStorage {
     }
     this.appendTx(from);
     this.last = from[from.length - 1]!.index;
+    const at = from[0]!.index;
+    while (this.terms.length > 0 && this.terms[this.terms.length - 1]!.index >= at) this.terms.pop();
+    for (const entry of from) {
+      if (this.terms[this.terms.length - 1]?.term !== entry.term)
+        this.terms.push({ index: entry.index, term: entry.term });
+    }
   }
 
   applySnapshot(snapshot: Snapshot): void {
@@ -199,6 +223,7 @@ export class SqliteRaftStorage implements WritableStorage {
     this.snap = structuredClone(snapshot);
     this.start = { idx: snapshot.meta.index, term: snapshot.meta.term };
     this.last = snapshot.meta.index;
+    this.terms = [];
   }
 
   createSnapshot(index: number, confState: ConfState, data: string): Snapshot {
@@ -220,5 +245,7 @@ export class SqliteRaftStorage implements WritableStorage {
     const term = this.term(index);
     this.compactTx(index, term);
     this.start = { idx: index, term };
+    // Runs that end at or before the new start are no longer needed.
+    while (this.terms.length > 1 && this.terms[1]!.index <= index + 1) this.terms.shift();
   }
 }
