@@ -70,6 +70,7 @@ describe("reading and watching configs from a 3-node cluster", () => {
         stdio: ["ignore", "pipe", "inherit"],
       },
     );
+    children.push(cli); // killed in afterAll even if the test fails before it stops it
     let buffered = "";
     cli.stdout!.on("data", (chunk: Buffer) => {
       buffered += chunk.toString();
