@@ -32,7 +32,7 @@ let etcd = null;
 try {
   if (vsEtcd) etcd = await startEtcd(3);
 } catch (error) {
-  cluster.stop();
+  await cluster.stop();
   throw error;
 }
 try {
@@ -83,6 +83,6 @@ try {
     console.log(compareRow(name, connections, ours, theirs));
   }
 } finally {
-  cluster.stop();
+  await cluster.stop();
   etcd?.stop();
 }

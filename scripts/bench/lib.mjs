@@ -29,7 +29,7 @@ export async function waitFor(what, probe, timeoutMs = 30_000) {
   }
 }
 
-/** Start `size` cfgd nodes (fsync on) and wait for a leader. Call stop() in a finally. */
+/** Start `size` cfgd nodes (fsync on) and wait for a leader. Await stop() in a finally. */
 export async function startCluster(size = 3, extraArgs = []) {
   const work = mkdtempSync(join(tmpdir(), "cfg-bench-"));
   const ids = Array.from({ length: size }, (_, i) => `n${i + 1}`);
@@ -50,7 +50,19 @@ export async function startCluster(size = 3, extraArgs = []) {
     ),
   );
   const url = (i) => `http://127.0.0.1:${ports[i]}`;
-  const stop = () => {
+  // With --cpu-prof in CFG_BENCH_NODE_ARGS the nodes must exit by themselves to write their
+  // profiles: SIGTERM, then SIGKILL for any still there after 5 s.
+  const profiling = (process.env.CFG_BENCH_NODE_ARGS ?? "").includes("--cpu-prof");
+  const stop = async () => {
+    if (profiling) {
+      const exited = children.map((child) =>
+        child.exitCode !== null || child.signalCode !== null
+          ? Promise.resolve()
+          : new Promise((done) => child.once("exit", done)),
+      );
+      for (const child of children) child.kill("SIGTERM");
+      await Promise.race([Promise.all(exited), new Promise((done) => setTimeout(done, 5_000))]);
+    }
     for (const child of children) child.kill("SIGKILL");
     rmSync(work, { recursive: true, force: true });
   };
@@ -65,7 +77,7 @@ export async function startCluster(size = 3, extraArgs = []) {
     });
     return { ids, url, auth, token, leader, follower: (leader + 1) % size, children, stop };
   } catch (error) {
-    stop();
+    await stop();
     throw error;
   }
 }

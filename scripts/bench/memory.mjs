@@ -67,5 +67,5 @@ try {
     );
   }
 } finally {
-  cluster.stop();
+  await cluster.stop();
 }

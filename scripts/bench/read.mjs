@@ -31,7 +31,7 @@ let etcd = null;
 try {
   if (vsEtcd) etcd = await startEtcd(3);
 } catch (error) {
-  cluster.stop();
+  await cluster.stop();
   throw error;
 }
 try {
@@ -73,6 +73,6 @@ try {
       );
   }
 } finally {
-  cluster.stop();
+  await cluster.stop();
   etcd?.stop();
 }

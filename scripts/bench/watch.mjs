@@ -77,5 +77,5 @@ try {
   for (const body of streams) body.destroy();
   await agent.destroy();
 } finally {
-  cluster.stop();
+  await cluster.stop();
 }
