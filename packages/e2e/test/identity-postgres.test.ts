@@ -86,7 +86,14 @@ describe("metadata in PostgreSQL (3 real nodes)", () => {
     const down = await login(n2);
     expect(down.status).toBe(503);
     expect(down.body.code).toBe("unavailable");
-    expect((await call(n3.url, "GET", "/v1/read/shop/a", key.body.key!)).status).toBe(503);
+    // Apps keep reading: every node verified this key before the outage.
+    for (const node of c.members)
+      expect((await call(node.url, "GET", "/v1/read/shop/a", key.body.key!)).status).toBe(200);
+    // A key no node has seen yet cannot be checked: unavailable, not unauthorized.
+    const unseen = `cfgk_${"x".repeat(40)}`;
+    const unknown = await call(n3.url, "GET", "/v1/read/shop/a", unseen);
+    expect(unknown.status).toBe(503);
+    expect(unknown.body.code).toBe("unavailable");
     // The node's own admin token needs no metadata: config reads and writes go on.
     expect((await c.call(n3, "GET", "/v1/projects/shop/configs/a")).status).toBe(200);
     expect((await c.call(n2, "PUT", "/v1/projects/shop/configs/a", { n: 2 })).status).toBe(200);

@@ -1,13 +1,14 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { CfgError } from "@cfguardian/shared";
 import { SignJWT } from "jose";
 import { afterEach, describe, expect, it } from "vitest";
 import { hashPassword, verifyPassword } from "../auth/password.js";
 import { openNode } from "../daemon.js";
 import { silentLogger } from "../logger.js";
 import { EmbeddedMetadataStore } from "../metadata/embedded/embedded-store.js";
-import { IdentityService } from "./identity-service.js";
+import { API_KEY_OUTAGE_GRACE_MS, IdentityService } from "./identity-service.js";
 
 const closers: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -183,5 +184,41 @@ describe("IdentityService", () => {
     expect(await identity.roleOf(principal, "other")).toBeNull();
     await identity.revokeApiKey("shop", created.id);
     expect(await identity.authenticate(created.key)).toBeNull();
+  });
+
+  it("keeps API keys it verified reading through a metadata outage, for a bounded time", async () => {
+    const { store, clock } = await setup();
+    let down = false;
+    // The store as PostgreSQL behaves when the server cannot be reached.
+    const flaky = new Proxy(store, {
+      get(target, name, receiver) {
+        const value = Reflect.get(target, name, receiver);
+        if (name !== "findApiKeyByHash" || typeof value !== "function") return value;
+        return (...args: unknown[]) =>
+          down
+            ? Promise.reject(new CfgError("unavailable", "the metadata database is unavailable"))
+            : value.apply(target, args);
+      },
+    });
+    const identity = new IdentityService(flaky, { logger: silentLogger, now: () => new Date(clock.t) });
+    const admin = { subject: "admin", admin: true, kind: "admin-token" as const };
+    const seen = await identity.createApiKey("shop", "web", admin);
+    const unseen = await identity.createApiKey("shop", "batch", admin);
+    const revoked = await identity.createApiKey("shop", "old", admin);
+    expect(await identity.authenticate(seen.key)).toMatchObject({ kind: "apikey", project: "shop" });
+    expect(await identity.authenticate(revoked.key)).not.toBeNull();
+    await identity.revokeApiKey("shop", revoked.id);
+    expect(await identity.authenticate(revoked.key)).toBeNull();
+
+    down = true;
+    expect(await identity.authenticate(seen.key)).toMatchObject({ kind: "apikey", project: "shop" });
+    // Never verified here, or refused since: the outage is the answer.
+    await expect(identity.authenticate(unseen.key)).rejects.toMatchObject({ code: "unavailable" });
+    await expect(identity.authenticate(revoked.key)).rejects.toMatchObject({ code: "unavailable" });
+    clock.t += API_KEY_OUTAGE_GRACE_MS + 1;
+    await expect(identity.authenticate(seen.key)).rejects.toMatchObject({ code: "unavailable" });
+
+    down = false;
+    expect(await identity.authenticate(seen.key)).toMatchObject({ kind: "apikey" });
   });
 });

@@ -45,12 +45,21 @@ const LOCK_BASE_MS = 30_000;
 const LOCK_MAX_MS = 15 * 60_000;
 /** API keys' last use is written at most this often per key (each write is a replicated command). */
 const TOUCH_EVERY_MS = 60_000;
+/**
+ * While the metadata store is unavailable (PostgreSQL down), an API key this node verified within
+ * this long still reads its project's configs: apps keep their config through a database outage.
+ * A key revoked before the outage and not used on this node since could read on for as long.
+ */
+export const API_KEY_OUTAGE_GRACE_MS = 15 * 60_000;
+const KNOWN_KEYS_MAX = 10_000;
 
 export class IdentityService implements Authenticator {
   readonly tokens: AccessTokens;
   /** One-time code that creates the first admin when no user exists and none was configured. */
   private bootstrapCode: string | null = null;
   private readonly touched = new Map<string, number>();
+  /** API keys verified on this node, by SHA-256: the principal and when (see API_KEY_OUTAGE_GRACE_MS). */
+  private readonly knownKeys = new Map<string, { principal: Principal; at: number }>();
   /** Cluster mode: how a follower, which cannot propose, has the leader record a key's use. */
   private relay: ((bearer: string) => Promise<void>) | undefined;
 
@@ -146,8 +155,22 @@ export class IdentityService implements Authenticator {
   }
 
   private async apiKeyPrincipal(bearer: string): Promise<Principal | null> {
-    const key = await this.store.findApiKeyByHash(sha256Hex(bearer));
-    if (!key || key.revokedAt) return null;
+    const hash = sha256Hex(bearer);
+    let key: ApiKeyRecord | null;
+    try {
+      key = await this.store.findApiKeyByHash(hash);
+    } catch (error) {
+      const known = this.knownKeys.get(hash);
+      const unavailable = error instanceof CfgError && error.code === "unavailable";
+      if (unavailable && known && this.now().getTime() - known.at <= API_KEY_OUTAGE_GRACE_MS) {
+        return known.principal;
+      }
+      throw error;
+    }
+    if (!key || key.revokedAt) {
+      this.knownKeys.delete(hash);
+      return null;
+    }
     const nowMs = this.now().getTime();
     const last = Math.max(this.touched.get(key.id) ?? 0, key.lastUsedAt ? Date.parse(key.lastUsedAt) : 0);
     if (nowMs - last > TOUCH_EVERY_MS) {
@@ -160,7 +183,16 @@ export class IdentityService implements Authenticator {
         } else this.touched.delete(key.id);
       });
     }
-    return { subject: `apikey:${key.id}`, admin: false, kind: "apikey", project: key.project };
+    const principal: Principal = {
+      subject: `apikey:${key.id}`,
+      admin: false,
+      kind: "apikey",
+      project: key.project,
+    };
+    this.knownKeys.delete(hash); // re-inserted last: the oldest entries go first when full
+    this.knownKeys.set(hash, { principal, at: nowMs });
+    if (this.knownKeys.size > KNOWN_KEYS_MAX) this.knownKeys.delete(this.knownKeys.keys().next().value!);
+    return principal;
   }
 
   private async liveToken(secret: string, kind: TokenRecord["kind"]): Promise<TokenRecord | null> {
