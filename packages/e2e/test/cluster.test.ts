@@ -1,6 +1,7 @@
+import { readFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, describe, expect, it } from "vitest";
-import { type Member, TestCluster } from "./helpers/cluster.js";
+import { type Member, SECRET, TestCluster } from "./helpers/cluster.js";
 import { cfg } from "./helpers/processes.js";
 import { exampleRepo } from "./helpers/repo.js";
 
@@ -109,5 +110,13 @@ describe("a 3-node cfgd cluster on loopback", () => {
     expect(restarted.body.snapshotIndex).toBeGreaterThan(killedAt);
     leader = await c.leader();
     expect(c.members).toContain(leader);
+    // The cluster secret and the admin token travel on every Raft and forwarded request, and
+    // never reach a log.
+    for (const m of c.members) {
+      const log = readFileSync(`${m.dataDir}.log`, "utf8");
+      expect(log.length).toBeGreaterThan(0);
+      expect(log).not.toContain(SECRET);
+      expect(log).not.toContain(c.token);
+    }
   }, 120_000);
 });
