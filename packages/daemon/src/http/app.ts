@@ -14,7 +14,7 @@ import { clientAddresses } from "./middleware/client-address.js";
 import { errorHandler, notFound } from "./middleware/errors.js";
 import { forwardWritesToLeader, type LeaderLocator } from "./middleware/forward-to-leader.js";
 import { observe } from "./middleware/observe.js";
-import { DEFAULT_RATE_LIMITS, type RateLimits, rateLimit } from "./middleware/rate-limit.js";
+import { DEFAULT_RATE_LIMITS, type RateLimits, rateLimits } from "./middleware/rate-limit.js";
 import { requestLog } from "./middleware/request-log.js";
 import { requestHeader, responseHeaders } from "./middleware/response-headers.js";
 import { apiPage, openApiDocument } from "./openapi.js";
@@ -140,13 +140,15 @@ export function createApp(deps: AppDeps): Hono<AuthEnv> {
     );
   if (identity)
     app.use("/v1/*", audit(identity.store, deps.logger, { inCommands: identity.store.kind === "embedded" }));
+  const limits = rateLimits(deps.rateLimits ?? DEFAULT_RATE_LIMITS, RULES);
+  app.use("/v1/*", limits.byAddress);
   app.use(
     "/v1/*",
     authorize(RULES, identity ?? deps.authenticator, async (principal, project) =>
       identity ? identity.roleOf(principal, project) : principal.admin ? "admin" : null,
     ),
   );
-  app.use("/v1/*", rateLimit(deps.rateLimits ?? DEFAULT_RATE_LIMITS));
+  app.use("/v1/*", limits.byCredential);
   if (deps.cluster) app.route("/", clusterRoutes(deps.cluster.control));
   else if (deps.singleView) {
     const view = deps.singleView;

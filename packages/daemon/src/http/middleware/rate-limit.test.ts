@@ -57,6 +57,27 @@ describe("rate limits on the app", () => {
     expect(await last!.json()).toMatchObject({ code: "rate_limited" });
   });
 
+  it("counts reads with wrong keys against the address, so guessing keys is throttled too", async () => {
+    const guesses = createApp({
+      service: node.service,
+      authenticator: new AdminTokenAuthenticator("cfgt_admin"),
+      identity,
+      logger: silentLogger,
+      ready: () => true,
+      limits: { maxValueBytes: 1024, maxBodyBytes: 64 * 1024 },
+      watch: new WatchService(node.machine),
+      rateLimits: { loginPerMinute: 3, readsPerSecond: 2 },
+    });
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      const response = await guesses.request("/v1/read/shop/a", {
+        headers: { authorization: `Bearer cfgk_guess${i}${"0".repeat(30)}` },
+      });
+      statuses.push(response.status);
+    }
+    expect(statuses).toEqual([401, 401, 401, 401, 429, 429]);
+  });
+
   it("answers 429 to app reads past the budget of a key", async () => {
     await node.service.createProject("shop", "test");
     const { key } = await identity.createApiKey("shop", "app", {

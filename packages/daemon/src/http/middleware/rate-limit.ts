@@ -1,7 +1,8 @@
 import { CfgError } from "@cfguardian/shared";
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
-import type { AuthEnv } from "./auth.js";
+import type { Rule } from "../rbac.js";
+import { type AuthEnv, routeOf } from "./auth.js";
 import { clientAddress } from "./client-address.js";
 
 /** Token buckets by key: `perSecond` refill, at most `burst` saved up. */
@@ -42,22 +43,38 @@ export const DEFAULT_RATE_LIMITS: RateLimits = { loginPerMinute: 30, readsPerSec
 const LOGIN = new Set(["auth.login", "auth.refresh", "auth.bootstrap"]);
 const READS = new Set(["app.read", "app.watch"]);
 
-/** 429 with Retry-After when a login address or an app reader goes over its budget. */
-export function rateLimit(limits: RateLimits) {
+/**
+ * 429 with Retry-After when a login address or an app reader goes over its budget. Two
+ * middlewares sharing the budgets: `byAddress` goes before authentication, so that requests with
+ * wrong keys or tokens are counted too (guessing keys costs the same budget as reading), and
+ * `byCredential` after it, for the per-key budget of app reads.
+ */
+export function rateLimits(limits: RateLimits, rules: Record<string, Rule>) {
   const logins =
     limits.loginPerMinute > 0 ? new TokenBuckets(limits.loginPerMinute / 60, limits.loginPerMinute) : null;
   const reads =
     limits.readsPerSecond > 0 ? new TokenBuckets(limits.readsPerSecond, limits.readsPerSecond * 2) : null;
-  return createMiddleware<AuthEnv>(async (c, next) => {
-    const action = c.get("rule")?.action;
+  const refuse = (wait: number) => {
+    throw new CfgError("rate_limited", `too many requests; retry in ${wait} s`, { retryAfter: wait });
+  };
+  const byAddress = createMiddleware<AuthEnv>(async (c, next) => {
+    const route = routeOf(c as unknown as Context);
+    const action = route ? rules[`${route.method} ${route.path}`]?.action : undefined;
     const address = clientAddress(c as unknown as Context) ?? "local";
     let wait = 0;
     if (logins && action && LOGIN.has(action)) wait = logins.take(address);
-    else if (reads && action && READS.has(action)) {
-      wait = Math.max(reads.take(`who:${c.get("principal")?.subject}`), reads.take(`addr:${address}`));
-    }
-    if (wait > 0)
-      throw new CfgError("rate_limited", `too many requests; retry in ${wait} s`, { retryAfter: wait });
+    else if (reads && action && READS.has(action)) wait = reads.take(`addr:${address}`);
+    if (wait > 0) refuse(wait);
     await next();
   });
+  const byCredential = createMiddleware<AuthEnv>(async (c, next) => {
+    const action = c.get("rule")?.action;
+    const subject = c.get("principal")?.subject;
+    if (reads && action && READS.has(action) && subject !== undefined) {
+      const wait = reads.take(`who:${subject}`);
+      if (wait > 0) refuse(wait);
+    }
+    await next();
+  });
+  return { byAddress, byCredential };
 }
