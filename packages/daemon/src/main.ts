@@ -2,7 +2,9 @@
  * `cfgd`: one cfguardian node. Parses flags (env CFGD_* as fallbacks), starts the daemon, prints
  * how to use it, and shuts down cleanly on SIGTERM/SIGINT.
  */
+
 import { Command, InvalidArgumentError, Option } from "commander";
+import { passwordProblem } from "./auth/password.js";
 import {
   type ClusterOptions,
   DEFAULT_MAX_BODY_BYTES,
@@ -11,6 +13,7 @@ import {
 } from "./daemon.js";
 import { createLogger } from "./logger.js";
 import { startTracing } from "./observability/tracing.js";
+import { checkEmail } from "./services/identity-views.js";
 
 // `cfgd backup ...` and `cfgd restore ...` are subcommands; anything else serves.
 if (process.argv[2] === "backup" || process.argv[2] === "restore") {
@@ -168,6 +171,28 @@ function parseCluster(): ClusterOptions | undefined {
   };
 }
 const cluster = parseCluster();
+
+/** The first admin's credentials, checked before anything starts: a bad one would never bootstrap. */
+function bootstrapAdmin(): { email: string; password: string } | undefined {
+  const email = process.env.CFGD_BOOTSTRAP_ADMIN_EMAIL;
+  const password = process.env.CFGD_BOOTSTRAP_ADMIN_PASSWORD;
+  if (!email && !password) return undefined;
+  const fail = (message: string): never => {
+    process.stderr.write(`cfgd: ${message}\n`);
+    process.exit(2);
+  };
+  if (!email || !password)
+    fail("set both CFGD_BOOTSTRAP_ADMIN_EMAIL and CFGD_BOOTSTRAP_ADMIN_PASSWORD, or neither");
+  try {
+    checkEmail(email);
+  } catch (error) {
+    fail(`CFGD_BOOTSTRAP_ADMIN_EMAIL: ${(error as Error).message}`);
+  }
+  const problem = passwordProblem(password);
+  if (problem) fail(`CFGD_BOOTSTRAP_ADMIN_PASSWORD: ${problem}`);
+  return { email: email!, password: password! };
+}
+const firstAdmin = bootstrapAdmin();
 const logger = createLogger({
   format: options.logFormat ?? (process.stderr.isTTY ? "pretty" : "json"),
   level: options.logLevel,
@@ -193,14 +218,7 @@ try {
     ...(cluster ? { cluster } : {}),
     ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}),
     // Only from the environment: a flag would show the password in the process list.
-    ...(process.env.CFGD_BOOTSTRAP_ADMIN_EMAIL && process.env.CFGD_BOOTSTRAP_ADMIN_PASSWORD
-      ? {
-          bootstrapAdmin: {
-            email: process.env.CFGD_BOOTSTRAP_ADMIN_EMAIL,
-            password: process.env.CFGD_BOOTSTRAP_ADMIN_PASSWORD,
-          },
-        }
-      : {}),
+    ...(firstAdmin ? { bootstrapAdmin: firstAdmin } : {}),
     onFatal: (error) => {
       logger.error("write path failed; exiting so that a restart replays the log in order", {
         error: error.message,

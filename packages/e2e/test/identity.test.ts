@@ -5,13 +5,21 @@
 
 import { execFileSync, spawnSync } from "node:child_process";
 import { createHmac } from "node:crypto";
-import { mkdtempSync } from "node:fs";
+import { existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TestCluster } from "./helpers/cluster.js";
-import { CFG_BIN, type CfgResult, cfg, type Daemon, killAll, startDaemon } from "./helpers/processes.js";
+import {
+  CFG_BIN,
+  CFGD_BIN,
+  type CfgResult,
+  cfg,
+  type Daemon,
+  killAll,
+  startDaemon,
+} from "./helpers/processes.js";
 
 const ROOT_EMAIL = "root@example.com";
 const ROOT_PASSWORD = "root password for e2e";
@@ -571,4 +579,30 @@ describe("a revoked API key in a 3-node cluster", () => {
     });
     expect(Date.parse(used)).toBeGreaterThan(0);
   }, 90_000);
+});
+
+describe("a bootstrap admin that could never be created", () => {
+  it("stops cfgd at start with the reason, before it writes anything", () => {
+    const dataDir = join(mkdtempSync(join(tmpdir(), "cfgd-bad-admin-")), "data");
+    for (const [env, reason] of [
+      [
+        { CFGD_BOOTSTRAP_ADMIN_EMAIL: "root@example.com", CFGD_BOOTSTRAP_ADMIN_PASSWORD: "short" },
+        /at least 12/,
+      ],
+      [
+        { CFGD_BOOTSTRAP_ADMIN_EMAIL: "not an email", CFGD_BOOTSTRAP_ADMIN_PASSWORD: "long enough password" },
+        /name@domain/,
+      ],
+      [{ CFGD_BOOTSTRAP_ADMIN_EMAIL: "root@example.com" }, /both/],
+    ] as const) {
+      const run = spawnSync(process.execPath, [CFGD_BIN, "--listen", "127.0.0.1:0", "--data-dir", dataDir], {
+        env: { ...process.env, ...env },
+        encoding: "utf8",
+        timeout: 20_000,
+      });
+      expect(run.status, run.stderr).toBe(2);
+      expect(run.stderr).toMatch(reason);
+      expect(existsSync(dataDir)).toBe(false);
+    }
+  });
 });
