@@ -31,16 +31,19 @@ describe("rate limits on the app", () => {
     adminToken: new AdminTokenAuthenticator("cfgt_admin"),
     logger: silentLogger,
   });
-  const app = createApp({
-    service: node.service,
-    authenticator: new AdminTokenAuthenticator("cfgt_admin"),
-    identity,
-    logger: silentLogger,
-    ready: () => true,
-    limits: { maxValueBytes: 1024, maxBodyBytes: 64 * 1024 },
-    watch: new WatchService(node.machine),
-    rateLimits: { loginPerMinute: 3, readsPerSecond: 2 },
-  });
+  /** An app with budgets of its own (they live in the app, so tests do not share them). */
+  const newApp = () =>
+    createApp({
+      service: node.service,
+      authenticator: new AdminTokenAuthenticator("cfgt_admin"),
+      identity,
+      logger: silentLogger,
+      ready: () => true,
+      limits: { maxValueBytes: 1024, maxBodyBytes: 64 * 1024 },
+      watch: new WatchService(node.machine),
+      rateLimits: { loginPerMinute: 3, readsPerSecond: 2 },
+    });
+  const app = newApp();
 
   it("answers 429 with Retry-After to logins past the budget of an address", async () => {
     const statuses: number[] = [];
@@ -58,16 +61,7 @@ describe("rate limits on the app", () => {
   });
 
   it("counts reads with wrong keys against the address, so guessing keys is throttled too", async () => {
-    const guesses = createApp({
-      service: node.service,
-      authenticator: new AdminTokenAuthenticator("cfgt_admin"),
-      identity,
-      logger: silentLogger,
-      ready: () => true,
-      limits: { maxValueBytes: 1024, maxBodyBytes: 64 * 1024 },
-      watch: new WatchService(node.machine),
-      rateLimits: { loginPerMinute: 3, readsPerSecond: 2 },
-    });
+    const guesses = newApp();
     const statuses: number[] = [];
     for (let i = 0; i < 6; i++) {
       const response = await guesses.request("/v1/read/shop/a", {
