@@ -109,7 +109,9 @@ export function forwardWritesToLeader(
       out[name] = Array.isArray(value) ? value.join(", ") : value;
     }
     const empty = answer.bytes.byteLength === 0 || answer.status === 204 || answer.status === 304;
-    return c.newResponse(empty ? null : answer.bytes, answer.status as StatusCode, out);
+    // A Uint8Array, not the ArrayBuffer: @hono/node-server answers those without building a web
+    // Response (which reading the status for the log and metrics would otherwise do).
+    return c.newResponse(empty ? null : new Uint8Array(answer.bytes), answer.status as StatusCode, out);
   });
 }
 
