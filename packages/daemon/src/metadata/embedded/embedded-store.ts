@@ -21,43 +21,8 @@ import {
   type TokenRecord,
   type UserRecord,
 } from "../port.js";
+import { type Row, text, toApiKey, toAudit, toToken, toUser } from "../rows.js";
 import type { MetadataOp } from "./ops.js";
-
-type Row = Record<string, unknown>;
-
-const text = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
-
-const toUser = (r: Row): UserRecord => ({
-  id: String(r.id),
-  email: String(r.email),
-  passwordHash: String(r.password_hash),
-  clusterAdmin: r.cluster_admin === 1,
-  createdAt: String(r.created_at),
-  failedLogins: Number(r.failed_logins),
-  lockedUntil: text(r.locked_until),
-});
-
-const toApiKey = (r: Row): ApiKeyRecord => ({
-  id: String(r.id),
-  project: String(r.project),
-  name: String(r.name),
-  hash: String(r.hash),
-  createdAt: String(r.created_at),
-  createdBy: String(r.created_by),
-  revokedAt: text(r.revoked_at),
-  lastUsedAt: text(r.last_used_at),
-});
-
-const toToken = (r: Row): TokenRecord => ({
-  id: String(r.id),
-  userId: String(r.user_id),
-  kind: r.kind as TokenRecord["kind"],
-  name: String(r.name),
-  hash: String(r.hash),
-  createdAt: String(r.created_at),
-  expiresAt: text(r.expires_at),
-  revokedAt: text(r.revoked_at),
-});
 
 export class EmbeddedMetadataStore implements MetadataStore {
   readonly kind = "embedded" as const;
@@ -236,18 +201,7 @@ export class EmbeddedMetadataStore implements MetadataStore {
     return this.all(
       `SELECT * FROM audit_log ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY seq DESC LIMIT ?`,
       ...params,
-    ).map((r) => ({
-      seq: Number(r.seq),
-      id: String(r.id),
-      at: String(r.at),
-      actor: String(r.actor),
-      action: String(r.action),
-      project: text(r.project),
-      target: text(r.target),
-      address: text(r.address),
-      result: r.result as AuditRecord["result"],
-      detail: text(r.detail),
-    }));
+    ).map(toAudit);
   }
 
   /** The node owns the proposer and state.db; nothing to close here. */
