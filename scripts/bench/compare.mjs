@@ -1,0 +1,70 @@
+// What the cluster and read suites share: options (--seconds, --vs-etcd), a 3-node cfgd cluster
+// (and with --vs-etcd a 3-member etcd) holding 1,000 keys of about 256 bytes in project "bench",
+// and the loop that runs each case on cfgd and then on etcd and prints one table.
+import { parseArgs } from "node:util";
+import { createEtcdKeys, etcdBinary, startEtcd } from "./etcd.mjs";
+import {
+  compareHeader,
+  compareRow,
+  createKeys,
+  header,
+  load,
+  row,
+  startCluster,
+  waitForKeys,
+} from "./lib.mjs";
+
+/**
+ * `cases({ cluster, etcd, value })` returns rows of
+ * [name, connections, cfgd node index, cfgd request maker, etcd node index, etcd request maker].
+ */
+export async function runSuite(title, cases) {
+  const { values } = parseArgs({
+    options: { seconds: { type: "string", default: "5" }, "vs-etcd": { type: "boolean", default: false } },
+  });
+  const seconds = Number(values.seconds);
+  if (!(seconds > 0)) throw new Error("--seconds must be a positive number");
+  const vsEtcd = values["vs-etcd"];
+  if (vsEtcd && !etcdBinary()) {
+    console.error("--vs-etcd needs an etcd binary on PATH (Debian: apt-get install etcd-server)");
+    process.exit(2);
+  }
+
+  const cluster = await startCluster(3);
+  let etcd = null;
+  try {
+    if (vsEtcd) etcd = await startEtcd(3);
+  } catch (error) {
+    await cluster.stop();
+    throw error;
+  }
+  try {
+    const { url, auth, leader, follower } = cluster;
+    await fetch(`${url(leader)}/v1/projects`, {
+      method: "POST",
+      headers: auth,
+      body: JSON.stringify({ name: "bench" }),
+    });
+    const value = JSON.stringify({ payload: "x".repeat(230) }); // about 256 bytes
+    await createKeys(url(leader), auth, 1000, value); // every key the reads ask for exists
+    await waitForKeys(url(follower), auth, 1000);
+    if (etcd) await createEtcdKeys(etcd.url(etcd.leader), 1000, value);
+    console.log(
+      `${title}: 3 cfgd nodes${etcd ? " vs 3 etcd members" : ""} on loopback, fsync on, ${seconds} s per case, values of ~256 bytes`,
+    );
+    console.log(etcd ? compareHeader() : header());
+    const e = etcd ?? { leader: 0, follower: 0 };
+    for (const [name, connections, node, make, etcdNode, etcdMake] of cases({ cluster, etcd: e, value })) {
+      const ours = await load(url(node), connections, seconds, make);
+      if (!etcd) {
+        console.log(row(name, connections, ours));
+        continue;
+      }
+      const theirs = await load(etcd.url(etcdNode), connections, seconds, etcdMake);
+      console.log(compareRow(name, connections, ours, theirs));
+    }
+  } finally {
+    await cluster.stop();
+    etcd?.stop();
+  }
+}
