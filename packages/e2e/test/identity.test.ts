@@ -3,7 +3,7 @@
  * lockout, bad input, and a revoked API key refused at once on every node of a cluster.
  */
 
-import { execFileSync, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { createHmac } from "node:crypto";
 import { existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -20,6 +20,7 @@ import {
   killAll,
   startDaemon,
 } from "./helpers/processes.js";
+import { hasTmux, TmuxSession } from "./helpers/tmux.js";
 
 const ROOT_EMAIL = "root@example.com";
 const ROOT_PASSWORD = "root password for e2e";
@@ -397,7 +398,7 @@ describe("users, roles and sessions (real cfgd, real cfg)", () => {
     );
   });
 
-  it.skipIf(spawnSync("tmux", ["-V"]).status !== 0)(
+  it.skipIf(!hasTmux)(
     "cfg login asks for the email and a password it does not echo, in a real terminal",
     async () => {
       const session = `cfg-login-${process.pid}`;
@@ -408,27 +409,18 @@ describe("users, roles and sessions (real cfgd, real cfg)", () => {
         CFG_BIN,
         "login; echo EXITED:$?; sleep 30",
       ].join(" ");
-      execFileSync("tmux", ["new-session", "-d", "-s", session, "-x", "120", "-y", "20", command]);
-      const pane = () => execFileSync("tmux", ["capture-pane", "-p", "-t", session], { encoding: "utf8" });
-      const waitFor = async (what: string, test: (text: string) => boolean) => {
-        for (let i = 0; i < 100; i++) {
-          const text = pane();
-          if (test(text)) return text;
-          await sleep(100);
-        }
-        throw new Error(`the screen never showed ${what}:\n${pane()}`);
-      };
+      const tmux = new TmuxSession(session, command, 120, 20);
       try {
-        await waitFor("the email prompt", (t) => t.includes("Email:"));
-        execFileSync("tmux", ["send-keys", "-t", session, "editor@example.com", "Enter"]);
-        await waitFor("the password prompt", (t) => t.includes("Password:"));
-        execFileSync("tmux", ["send-keys", "-t", session, PASSWORD, "Enter"]);
-        const done = await waitFor("the exit", (t) => /EXITED:\d/.test(t));
+        await tmux.waitFor("the email prompt", (t) => t.includes("Email:"));
+        tmux.send("editor@example.com", "Enter");
+        await tmux.waitFor("the password prompt", (t) => t.includes("Password:"));
+        tmux.send(PASSWORD, "Enter");
+        const done = await tmux.waitFor("the exit", (t) => /EXITED:\d/.test(t));
         expect(done).toContain("EXITED:0");
         expect(done).toContain("Logged in to");
         expect(done).not.toContain(PASSWORD);
       } finally {
-        spawnSync("tmux", ["kill-session", "-t", session]);
+        tmux.kill();
       }
     },
     30_000,

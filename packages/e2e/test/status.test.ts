@@ -3,18 +3,18 @@
  * live in a real terminal (tmux): a member killed while the screen shows is marked down, the
  * screen keeps refreshing, and q quits.
  */
-import { execFileSync, spawnSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, describe, expect, it } from "vitest";
 import { TestCluster } from "./helpers/cluster.js";
 import { CFG_BIN, cfg } from "./helpers/processes.js";
+import { hasTmux, TmuxSession } from "./helpers/tmux.js";
 
-const hasTmux = spawnSync("tmux", ["-V"]).status === 0;
 const session = `cfg-status-${process.pid}`;
 let cluster: TestCluster | undefined;
+let tmux: TmuxSession | undefined;
 afterAll(async () => {
-  if (hasTmux) spawnSync("tmux", ["kill-session", "-t", session]);
+  tmux?.kill();
   await cluster?.close();
 });
 
@@ -77,33 +77,25 @@ describe("cfg status", () => {
         "0.5",
         "; echo EXITED:$?; sleep 60",
       ].join(" ");
-      execFileSync("tmux", ["new-session", "-d", "-s", session, "-x", "160", "-y", "40", command]);
-      const pane = () => execFileSync("tmux", ["capture-pane", "-p", "-t", session], { encoding: "utf8" });
-      const waitFor = async (what: string, test: (text: string) => boolean) => {
-        for (let i = 0; i < 100; i++) {
-          const text = pane();
-          if (test(text)) return text;
-          await sleep(100);
-        }
-        throw new Error(`the screen never showed ${what}:\n${pane()}`);
-      };
-      await waitFor("three members answering", (t) => /3\/3 members answering/.test(t));
-      const before = await waitFor(
+      const screen = new TmuxSession(session, command, 160, 40);
+      tmux = screen;
+      await screen.waitFor("three members answering", (t) => /3\/3 members answering/.test(t));
+      const before = await screen.waitFor(
         "the latest push",
         (t) => /Latest pushes of shop/.test(t) && /\n1\s+20\d\d-/.test(t),
       );
       expect(before).toMatch(new RegExp(`${leader.id} \\*`));
       await c.kill9(victim);
-      const after = await waitFor(`${victim.id} down`, (t) =>
+      const after = await screen.waitFor(`${victim.id} down`, (t) =>
         new RegExp(`${victim.id}\\s+http\\S+.*\\sdown`).test(t),
       );
       expect(after).toMatch(/2\/3 members answering/);
       // Still refreshing: the clock in the footer moves.
       const stamp = (t: string) => /updated (\d\d:\d\d:\d\d)/.exec(t)?.[1];
       const first = stamp(after);
-      await waitFor("a later refresh", (t) => stamp(t) !== undefined && stamp(t) !== first);
-      execFileSync("tmux", ["send-keys", "-t", session, "q"]);
-      await waitFor("the exit", (t) => /EXITED:0/.test(t));
+      await screen.waitFor("a later refresh", (t) => stamp(t) !== undefined && stamp(t) !== first);
+      screen.send("q");
+      await screen.waitFor("the exit", (t) => /EXITED:0/.test(t));
     },
     60_000,
   );
