@@ -56,9 +56,11 @@ export function applyMetadataOp(db: Db, op: MetadataOp): boolean {
     }
     case "set-login-state":
       return changed(
-        db
-          .prepare("UPDATE users SET failed_logins = ?, locked_until = ? WHERE id = ?")
-          .run(op.failedLogins, op.lockedUntil, op.userId),
+        prepared(db, "UPDATE users SET failed_logins = ?, locked_until = ? WHERE id = ?").run(
+          op.failedLogins,
+          op.lockedUntil,
+          op.userId,
+        ),
       );
     case "set-password":
       return changed(
@@ -95,9 +97,10 @@ export function applyMetadataOp(db: Db, op: MetadataOp): boolean {
     }
     case "revoke-api-key":
       return changed(
-        db
-          .prepare("UPDATE api_keys SET revoked_at = ? WHERE project = ? AND id = ? AND revoked_at IS NULL")
-          .run(op.at, op.project, op.id),
+        prepared(
+          db,
+          "UPDATE api_keys SET revoked_at = ? WHERE project = ? AND id = ? AND revoked_at IS NULL",
+        ).run(op.at, op.project, op.id),
       );
     case "touch-api-key":
       return changed(prepared(db, "UPDATE api_keys SET last_used_at = ? WHERE id = ?").run(op.at, op.id));
@@ -123,11 +126,10 @@ export function applyMetadataOp(db: Db, op: MetadataOp): boolean {
       );
     case "rotate-token":
       return changed(
-        db
-          .prepare(
-            "UPDATE tokens SET hash = ?, expires_at = ? WHERE id = ? AND hash = ? AND revoked_at IS NULL",
-          )
-          .run(op.newHash, op.expiresAt, op.id, op.oldHash),
+        prepared(
+          db,
+          "UPDATE tokens SET hash = ?, expires_at = ? WHERE id = ? AND hash = ? AND revoked_at IS NULL",
+        ).run(op.newHash, op.expiresAt, op.id, op.oldHash),
       );
     case "rotate-signing-key":
       prepared(db, "UPDATE signing_keys SET retired_at = ? WHERE retired_at IS NULL").run(op.key.createdAt);
