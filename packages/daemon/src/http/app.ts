@@ -16,9 +16,10 @@ import { forwardWritesToLeader, type LeaderLocator } from "./middleware/forward-
 import { observe } from "./middleware/observe.js";
 import { DEFAULT_RATE_LIMITS, type RateLimits, rateLimits } from "./middleware/rate-limit.js";
 import { requestLog } from "./middleware/request-log.js";
-import { requestHeader, responseHeaders } from "./middleware/response-headers.js";
+import { responseHeaders } from "./middleware/response-headers.js";
 import { apiPage, openApiDocument } from "./openapi.js";
 import { RULES, roleAtLeast } from "./rbac.js";
+import { requestHeader } from "./request.js";
 import { apiKeyRoutes } from "./routes/api-keys.js";
 import { auditRoutes } from "./routes/audit.js";
 import { authRoutes } from "./routes/auth.js";

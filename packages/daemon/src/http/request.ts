@@ -3,6 +3,19 @@ import { CfgError, canonicalJson, type JsonValue, keyProblem, projectNameProblem
 import type { Context } from "hono";
 import type { Consistency } from "../services/config-service.js";
 
+/** Node's request under Hono (absent in in-process tests, which use app.request). */
+export function incomingOf(c: Context): IncomingMessage | undefined {
+  return (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+}
+
+/** A request header, from Node's parsed headers when there are some (no Headers object built). */
+export function requestHeader(c: Context, name: string): string | undefined {
+  const incoming = incomingOf(c);
+  if (!incoming) return c.req.header(name);
+  const value = incoming.headers[name];
+  return Array.isArray(value) ? value.join(", ") : value;
+}
+
 /**
  * The request body as text. On Node with a Content-Length (already checked against the body
  * limit by then), straight from the socket: Hono's web-stream path costs about a millisecond per
@@ -10,7 +23,7 @@ import type { Consistency } from "../services/config-service.js";
  * counts the bytes as they come.
  */
 export async function bodyText(c: Context): Promise<string> {
-  const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+  const incoming = incomingOf(c);
   if (incoming?.readable && incoming.headers["content-length"] !== undefined) {
     const chunks: Buffer[] = [];
     for await (const chunk of incoming) chunks.push(chunk as Buffer);

@@ -1,7 +1,7 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
-import type { IncomingMessage } from "node:http";
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
+import { incomingOf } from "../request.js";
 
 /** Set by a follower that forwards a request to the leader: the original caller's address. */
 export const CLIENT_ADDRESS_HEADER = "x-cfg-client-address";
@@ -13,7 +13,7 @@ export function addressMac(secret: string, address: string): string {
 }
 
 function socketAddress(c: Context): string | null {
-  const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+  const incoming = incomingOf(c);
   return incoming?.socket?.remoteAddress ?? null;
 }
 

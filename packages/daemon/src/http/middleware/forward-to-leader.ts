@@ -1,4 +1,3 @@
-import type { IncomingMessage } from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
 import { CfgError } from "@cfguardian/shared";
 import { context, propagation, SpanKind, SpanStatusCode } from "@opentelemetry/api";
@@ -8,14 +7,13 @@ import type { StatusCode } from "hono/utils/http-status";
 import { Agent, type Dispatcher, request } from "undici";
 import type { Metrics } from "../../observability/metrics.js";
 import { tracer } from "../../observability/tracer.js";
-import { bodyText } from "../request.js";
+import { bodyText, incomingOf, requestHeader } from "../request.js";
 import {
   addressMac,
   CLIENT_ADDRESS_HEADER,
   CLIENT_ADDRESS_MAC_HEADER,
   clientAddress,
 } from "./client-address.js";
-import { requestHeader } from "./response-headers.js";
 
 /** Where the leader is, as this node knows it. */
 export interface LeaderLocator {
@@ -137,6 +135,6 @@ const DROPPED_RESPONSE_HEADERS = new Set(["content-length", "transfer-encoding",
 const leaders = new Agent({ keepAliveTimeout: 30_000, connections: 64 });
 
 function requestHeaders(c: Context): Record<string, string | string[] | undefined> {
-  const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+  const incoming = incomingOf(c);
   return incoming ? incoming.headers : Object.fromEntries(c.req.raw.headers);
 }

@@ -1,9 +1,9 @@
-import type { IncomingMessage } from "node:http";
 import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode } from "@opentelemetry/api";
 import { createMiddleware } from "hono/factory";
 import { routePath } from "hono/route";
 import type { Metrics } from "../../observability/metrics.js";
 import { tracer } from "../../observability/tracer.js";
+import { incomingOf } from "../request.js";
 
 /**
  * Outermost middleware: a server span per request (continuing the caller's trace from its
@@ -13,7 +13,7 @@ import { tracer } from "../../observability/tracer.js";
 export function observe(metrics: Metrics) {
   return createMiddleware(async (c, next) => {
     // Node's parsed headers (lowercase names) serve as the carrier as they are.
-    const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+    const incoming = incomingOf(c);
     const carrier = incoming?.headers ?? Object.fromEntries(c.req.raw.headers);
     const parent = propagation.extract(ROOT_CONTEXT, carrier);
     const started = performance.now();

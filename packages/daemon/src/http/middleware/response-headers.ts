@@ -1,7 +1,6 @@
 import { randomUUID } from "node:crypto";
-import type { IncomingMessage } from "node:http";
-import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
+import { requestHeader } from "../request.js";
 import type { AuthEnv } from "./auth.js";
 
 /** The security headers of every answer: those of Hono's secureHeaders() defaults. */
@@ -18,14 +17,6 @@ export const SECURITY_HEADERS: readonly (readonly [string, string])[] = [
   ["X-Permitted-Cross-Domain-Policies", "none"],
   ["X-XSS-Protection", "0"],
 ];
-
-/** A request header, from Node's parsed headers when there are some (no Headers object built). */
-export function requestHeader(c: Context, name: string): string | undefined {
-  const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
-  if (!incoming) return c.req.header(name);
-  const value = incoming.headers[name];
-  return Array.isArray(value) ? value.join(", ") : value;
-}
 
 /**
  * The request id (the caller's X-Request-Id, or a new one) and the security headers, set before

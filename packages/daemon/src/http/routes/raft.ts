@@ -1,5 +1,4 @@
 import { createHash, timingSafeEqual } from "node:crypto";
-import type { IncomingMessage } from "node:http";
 import type { Socket } from "node:net";
 import { Readable } from "node:stream";
 import { CfgError } from "@cfguardian/shared";
@@ -13,7 +12,7 @@ import {
 } from "../../cluster/http-transport.js";
 import type { Message } from "../../raft/types.js";
 import { decodeRef, type SnapshotStore } from "../../storage/snapshot-store.js";
-import { bodyText } from "../request.js";
+import { bodyText, incomingOf } from "../request.js";
 
 const digest = (text: string) => createHash("sha256").update(text).digest();
 
@@ -72,7 +71,7 @@ export function raftRoutes(deps: RaftRouteDeps) {
     })
     .post("/raft/v1/stream", sameCluster, async (c) => {
       // A peer's long-lived stream: frames of [4-byte length][JSON Message[]] until it ends.
-      const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+      const incoming = incomingOf(c);
       // Open streams never end by themselves: the node closes them when it stops.
       if (incoming) deps.streams?.add(incoming.socket);
       try {
