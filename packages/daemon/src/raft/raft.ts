@@ -353,9 +353,26 @@ export class Raft {
     this.maybeCommit();
   }
 
-  propose(entries: Entry[]): void {
-    if (this.role !== "leader")
+  /**
+   * Append entries as the leader. With `forward`, a follower that knows the leader sends normal
+   * entries to it in a "propose" message instead (etcd's MsgProp): the leader appends them as its
+   * own, or drops them, silently, when it no longer leads. The proposer learns the outcome only by
+   * seeing the entry applied, so a forwarded proposal that is lost must be given up on by timeout.
+   */
+  propose(entries: Entry[], forward = false): void {
+    if (this.role !== "leader") {
+      if (
+        forward &&
+        this.role === "follower" &&
+        this.lead !== null &&
+        this.prs.has(this.id) &&
+        entries.every((e) => e.type === "normal")
+      ) {
+        this.send({ type: "propose", to: this.lead, term: this.term, entries });
+        return;
+      }
       throw new ProposalDroppedError(`${this.id} is not the leader (leader: ${this.lead ?? "unknown"})`);
+    }
     if (!this.prs.has(this.id)) throw new ProposalDroppedError(`${this.id} was removed from the cluster`);
     if (this.leadTransferee !== null)
       throw new ProposalDroppedError(`leadership is moving to ${this.leadTransferee}`);
@@ -509,6 +526,18 @@ export class Raft {
   // ---- stepping ------------------------------------------------------------------------------
 
   step(m: Message): void {
+    if (m.type === "propose") {
+      // A follower's forwarded proposal: no term of its own to act on, never a reason to step down.
+      if (m.term !== this.term || this.role !== "leader" || !this.prs.has(m.from)) return;
+      const entries = (m.entries ?? []).filter((e) => e.type === "normal");
+      if (entries.length === 0) return;
+      try {
+        this.propose(entries.map((e) => ({ index: 0, term: 0, type: "normal", data: e.data })));
+      } catch (error) {
+        if (!(error instanceof ProposalDroppedError)) throw error;
+      }
+      return;
+    }
     if (m.term > this.term) {
       if (m.type === "vote" || m.type === "prevote") {
         const force = m.context === TRANSFER;

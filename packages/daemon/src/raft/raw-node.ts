@@ -5,7 +5,8 @@
  *   1. Durably persist `hardState`, `entries` (replacing any stored suffix from the first new
  *      index) and `snapshot`, in that order or atomically. A vote or an entry must be on disk
  *      before any message that depends on it leaves the node.
- *   2. Send `messages`.
+ *   2. Send `messages`. A leader may send RawNode.sentFirst(ready) before step 1 (see
+ *      Ready.leaderMaySendFirst), provided it steps no message until step 1 is done.
  *   3. Apply `snapshot` (if any) to the state machine, then `committedEntries` in order, storing the
  *      applied index atomically with each state change; call applyConfChange for conf-change
  *      entries; serve each ReadState once the applied index reaches its index.
@@ -53,10 +54,9 @@ export class RawNode {
     this.raft.tick();
   }
 
-  /** A message from a peer. Local message types are refused. */
+  /** A message from a peer (a "propose" is a follower's forwarded proposal). */
   step(message: Message): void {
     if (message.to !== this.raft.id) return;
-    if (message.type === "propose") return;
     if (!this.raft.prs.has(message.from) && message.type.endsWith("-resp") && this.raft.role === "leader") {
       // A response from a node that is no longer a member.
       return;
@@ -64,9 +64,12 @@ export class RawNode {
     this.raft.step(message);
   }
 
-  /** Propose an opaque command; throws ProposalDroppedError unless this node leads. */
-  propose(data: string): void {
-    this.raft.propose([{ index: 0, term: 0, type: "normal", data }]);
+  /**
+   * Propose an opaque command; throws ProposalDroppedError unless this node leads, or, with
+   * `forward`, unless it is a follower that knows the leader (which it then sends the entry to).
+   */
+  propose(data: string, forward = false): void {
+    this.raft.propose([{ index: 0, term: 0, type: "normal", data }], forward);
   }
 
   proposeConfChange(cc: ConfChange): void {
@@ -146,7 +149,15 @@ export class RawNode {
     r.readStates = [];
     const soft = this.softState();
     const hard = this.hardState();
-    const ready: Ready = { entries, committedEntries, messages, readStates, mustSync: false };
+    const ready: Ready = {
+      entries,
+      committedEntries,
+      messages,
+      readStates,
+      mustSync: false,
+      leaderMaySendFirst:
+        r.role === "leader" && hard.term === this.prevHard.term && hard.vote === this.prevHard.vote,
+    };
     if (soft.leader !== this.prevSoft.leader || soft.role !== this.prevSoft.role) {
       ready.softState = soft;
       this.prevSoft = soft;
@@ -171,6 +182,12 @@ export class RawNode {
         : {}),
     };
     return ready;
+  }
+
+  /** Messages of a Ready that may go before it is persisted (see Ready.leaderMaySendFirst). */
+  static sentFirst(ready: Ready): Message[] {
+    if (!ready.leaderMaySendFirst) return [];
+    return ready.messages.filter((m) => m.type === "append" && (m.entries?.length ?? 0) > 0);
   }
 
   /** The driver handled the last Ready: its entries are stable and its committed entries applied. */

@@ -2,7 +2,9 @@
 import { describe, expect, it } from "vitest";
 import { ProposalDroppedError } from "./errors.js";
 import { drain, entry as e, leadLone, lone, Network } from "./network.test-helpers.js";
-import type { Message } from "./types.js";
+import { RawNode } from "./raw-node.js";
+import type { MemoryStorage } from "./storage.js";
+import type { Message, Ready } from "./types.js";
 
 const three = ["n1", "n2", "n3"];
 const appendsTo = (messages: Message[], to: string) =>
@@ -113,5 +115,117 @@ describe("proposals", () => {
     raw.step({ type: "append-resp", from: "n2", to: "n1", term: 1, index: 2 });
     expect(drain(raw).committedEntries.map((x) => x.data)).toEqual(["", "123456"]);
     raw.propose("123456");
+  });
+});
+
+describe("a leader's appends before its own write (thesis 10.2.1)", () => {
+  const persist = (raw: RawNode, ready: Ready) => {
+    const storage = raw.raft.log.storage as MemoryStorage;
+    storage.append(ready.entries);
+    if (ready.hardState) storage.setHardState(ready.hardState);
+    raw.advance();
+  };
+
+  it("may send appends with entries first, but not from the Ready that records its new term and vote", () => {
+    const raw = lone("n1", three);
+    raw.raft.campaign("vote", false);
+    persist(raw, raw.ready());
+    raw.step({ type: "vote-resp", from: "n2", to: "n1", term: raw.raft.term });
+    const elected = raw.ready();
+    // The campaign's Ready recorded the term and the vote; the election's holds the empty entry.
+    expect(elected.hardState?.term).toBeUndefined();
+    persist(raw, elected);
+    raw.step({ type: "append-resp", from: "n2", to: "n1", term: raw.raft.term, index: 1 });
+    persist(raw, raw.ready());
+    raw.propose("a");
+    const ready = raw.ready();
+    expect(ready.leaderMaySendFirst).toBe(true);
+    const first = RawNode.sentFirst(ready);
+    expect(first.map((m) => [m.to, m.entries?.map((x) => x.data)])).toEqual([["n2", ["a"]]]);
+    // Everything else (heartbeats, commit notices, answers) still waits for the write.
+    expect(ready.messages.filter((m) => !first.includes(m)).every((m) => !m.entries?.length)).toBe(true);
+  });
+
+  it("never in a Ready that changes the term or the vote", () => {
+    const raw = lone("n1", three);
+    raw.raft.campaign("vote", false);
+    raw.step({ type: "vote-resp", from: "n2", to: "n1", term: raw.raft.term });
+    // The vote for itself was never persisted: the first leader Ready carries it.
+    const ready = raw.ready();
+    expect(raw.raft.role).toBe("leader");
+    expect(ready.hardState?.vote).toBe("n1");
+    expect(ready.leaderMaySendFirst).toBe(false);
+    expect(RawNode.sentFirst(ready)).toEqual([]);
+  });
+
+  it("never on a follower: its answers wait for its write", () => {
+    const raw = lone("n2", three);
+    raw.step({
+      type: "append",
+      from: "n1",
+      to: "n2",
+      term: 1,
+      index: 0,
+      logTerm: 0,
+      entries: [e(1, 1)],
+      commit: 0,
+    });
+    const ready = raw.ready();
+    expect(ready.messages.map((m) => m.type)).toContain("append-resp");
+    expect(ready.leaderMaySendFirst).toBe(false);
+    expect(RawNode.sentFirst(ready)).toEqual([]);
+  });
+});
+
+describe("proposals on a follower (etcd's MsgProp)", () => {
+  it("forwards a proposal to the leader it knows, which appends it as its own", () => {
+    const follower = lone("n2", three);
+    follower.step({ type: "heartbeat", from: "n1", to: "n2", term: 1, commit: 0 });
+    drain(follower);
+    follower.propose("x", true);
+    const [forwarded] = drain(follower).messages.filter((m) => m.type === "propose");
+    expect(forwarded).toMatchObject({ from: "n2", to: "n1", term: 1 });
+    expect(forwarded!.entries?.map((x) => x.data)).toEqual(["x"]);
+    expect(follower.raft.log.lastIndex()).toBe(0); // nothing appended on the follower
+
+    const leader = lone("n1", three);
+    leadLone(leader, ["n2"]);
+    const before = leader.raft.log.lastIndex();
+    leader.step({ ...forwarded!, term: leader.raft.term });
+    expect(leader.raft.log.lastIndex()).toBe(before + 1);
+    expect(leader.raft.log.entryAt(before + 1)).toMatchObject({ data: "x", term: leader.raft.term });
+  });
+
+  it("refuses it without `forward`, without a known leader, and for a membership change", () => {
+    const follower = lone("n2", three);
+    expect(() => follower.propose("x", true)).toThrow(ProposalDroppedError); // no leader known yet
+    follower.step({ type: "heartbeat", from: "n1", to: "n2", term: 1, commit: 0 });
+    expect(() => follower.propose("x")).toThrow(ProposalDroppedError);
+    expect(() => follower.proposeConfChange({ type: "remove-node", nodeId: "n3" })).toThrow(
+      ProposalDroppedError,
+    );
+  });
+
+  it("is dropped by a node that no longer leads, or by a leader of another term", () => {
+    const leader = lone("n1", three);
+    leadLone(leader, ["n2"]);
+    const last = leader.raft.log.lastIndex();
+    const forwarded = (term: number): Message => ({
+      type: "propose",
+      from: "n2",
+      to: "n1",
+      term,
+      entries: [e(0, 0, "late")],
+    });
+    leader.step(forwarded(leader.raft.term - 1));
+    leader.step(forwarded(leader.raft.term + 1));
+    expect(leader.raft.log.lastIndex()).toBe(last);
+    expect(leader.raft.role).toBe("leader"); // a proposal never makes a leader step down
+
+    const follower = lone("n3", three);
+    follower.step({ type: "heartbeat", from: "n1", to: "n3", term: 1, commit: 0 });
+    follower.step({ ...forwarded(1), to: "n3" });
+    expect(follower.raft.log.lastIndex()).toBe(0);
+    expect(drain(follower).messages.filter((m) => m.type === "propose")).toEqual([]);
   });
 });

@@ -101,6 +101,16 @@ export interface Ready {
   messages: Message[];
   readStates: ReadState[];
   mustSync: boolean;
+  /**
+   * The node leads and this Ready changes neither its term nor its vote: its appends that carry
+   * entries (RawNode.sentFirst) may be sent before the Ready is persisted, so that followers write
+   * to their disks while the leader writes to its own (Raft thesis 10.2.1). The leader counts its
+   * own copy at append time, but an entry commits only with a follower's answer, and the driver
+   * steps no answer before it has persisted this Ready. A leader that crashes first has only sent
+   * entries that nobody was told are committed. Never when the term or vote is new: a vote lost
+   * in a crash could be given again in the same term, and two leaders of one term would follow.
+   */
+  leaderMaySendFirst: boolean;
 }
 
 /** Test-only switches that make the core unsafe on purpose, so tests can show the checks bite. */

@@ -1,7 +1,8 @@
 /**
  * A simulated cluster: RawNodes with in-memory "disks", a seeded network that can drop, delay,
  * reorder, duplicate and partition messages, and a driver per node that keeps the persistence
- * contract exactly (persist, send, apply, advance). Crashing a node throws away everything that
+ * contract exactly (persist, send, apply, advance; a leader's new entries may be sent before
+ * they are persisted). Crashing a node throws away everything that
  * was not persisted. Used by the simulator and by the core's scenario tests.
  */
 import { ProposalDroppedError } from "../errors.js";
@@ -45,6 +46,11 @@ export interface ClusterHooks {
   onApply?(node: SimNode, entry: Entry, result: boolean | null): void;
   /** A linearizable read is answered on a node. */
   onRead?(node: SimNode, requestId: string): void;
+  /**
+   * A leader sent the messages it may send before persisting (RawNode.sentFirst) and is about to
+   * persist the Ready; the hook may crash it here (Cluster.crash) to tear the Ready in two.
+   */
+  afterSendFirst?(node: SimNode, ready: Ready): void;
   /** A snapshot replaced a node's state. */
   onSnapshot?(node: SimNode, index: number): void;
   trace?(line: string): void;
@@ -226,6 +232,13 @@ export class Cluster {
 
   private handleReady(node: SimNode, ready: Ready): void {
     const { storage } = node.disk;
+    // 0. A leader's appends and heartbeats may leave before its own write (thesis 10.2.1).
+    const first = new Set(RawNode.sentFirst(ready));
+    for (const message of first) this.enqueue(message);
+    if (first.size > 0) {
+      this.hooks.afterSendFirst?.(node, ready);
+      if (!node.raw) return;
+    }
     // 1. Persist.
     if (ready.snapshot) {
       storage.applySnapshot(ready.snapshot);
@@ -233,7 +246,7 @@ export class Cluster {
     if (ready.entries.length > 0) storage.append(ready.entries);
     if (ready.hardState) storage.setHardState(ready.hardState);
     // 2. Send.
-    for (const message of ready.messages) this.enqueue(message);
+    for (const message of ready.messages) if (!first.has(message)) this.enqueue(message);
     // 3. Apply.
     if (ready.snapshot) {
       const image = JSON.parse(ready.snapshot.data) as { kv: KvState; confState: ConfState };

@@ -6,7 +6,7 @@
  */
 import { checkHistory } from "../../linearizability/checker.js";
 import type { HistoryEntry, Operation } from "../../linearizability/history.js";
-import type { BugSwitches, NodeId } from "../types.js";
+import type { BugSwitches, NodeId, Ready } from "../types.js";
 import { Cluster, type SimNode } from "./cluster.js";
 import { Invariants, Violation } from "./invariants.js";
 import type { KvCommand } from "./kv.js";
@@ -72,6 +72,9 @@ export function runSeed(options: RunOptions): RunResult {
     );
   };
 
+  // Set once `crash` exists: crashes a leader between sending its appends and persisting them.
+  let tearLeaderWrite: ((node: SimNode, ready: Ready) => void) | null = null;
+
   // Message sizes from one entry per append to many: small ones expose partial replication.
   const maxSizePerMsg = faults.pick([1, 64, 256, 4096]);
   const cluster: Cluster = new Cluster({
@@ -99,6 +102,9 @@ export function runSeed(options: RunOptions): RunResult {
         const p = pending.get(requestId);
         if (p?.entry.op.kind !== "get") return;
         complete(requestId, node, node.disk.kv.data[p.entry.op.key] ?? null);
+      },
+      afterSendFirst(node, ready) {
+        tearLeaderWrite?.(node, ready);
       },
       ...(trace ? { trace } : {}),
     },
@@ -155,6 +161,12 @@ export function runSeed(options: RunOptions): RunResult {
     abandonAt(victim);
     stats.crashes++;
     crashedUntil.set(victim, cluster.now + 1 + faults.int(intensity > 1 ? 15 : 40));
+  };
+  // Crash a leader whose new entries are on their way to the followers but not on its own disk.
+  // Its own stream, forked after the others, so that every other fault of a seed stays the same.
+  const tears = rng.fork();
+  tearLeaderWrite = (node, ready) => {
+    if (ready.entries.length > 0 && tears.chance(0.01 * intensity)) crash(node.id);
   };
   // Crash a leader right after it commits: the window where a commit is known to few nodes.
   let leaderCommit = 0;
@@ -264,6 +276,7 @@ export function runSeed(options: RunOptions): RunResult {
 
     // Liveness: faults stop; a leader must emerge and a proposal must commit within a bound.
     trace?.(`[${cluster.now}] faults stop`);
+    tearLeaderWrite = null;
     cluster.blocked.clear();
     cluster.network = { drop: 0, duplicate: 0, maxDelay: 1 };
     for (const node of cluster.nodes.values()) {
