@@ -1,8 +1,8 @@
 /**
  * Raft messages between nodes over HTTP. To each peer, one long-lived POST /raft/v1/stream whose
  * chunked body carries the messages as frames (4-byte length, then a JSON array), like etcd's
- * stream transport: no request, headers, routing or response per batch. Messages sent in one
- * turn of the event loop go in one frame (split near 4 MiB, see frames.ts). Appends with entries
+ * stream transport: no request, headers, routing or response per batch. The messages of one
+ * send() call go in one frame (split near 4 MiB, see frames.ts). Appends with entries
  * take the stream too: a request per append cost a quarter of the write throughput.
  *
  * A stream can die without telling us (a peer host that vanishes, a middlebox that drops the
@@ -11,11 +11,16 @@
  * replaced by a new one; a peer that is really gone then fails to connect and is backed off. When the stream fails (the peer is down or restarts) the node backs off and
  * opens a new one; messages lost on the way are sent again by Raft itself.
  *
+ * Frames are written to the socket in the call to send(), not later: a leader sends its appends
+ * before it writes them to its own disk (Ready.leaderMaySendFirst), and they must be on the wire
+ * while it fsyncs, which blocks this thread. So the stream is a node:http request whose writes
+ * reach the socket at once (undici pulls a body stream on a later turn of the event loop).
+ *
  * A snapshot message travels on its own request: the state.db image is streamed from its file as
  * the body (in 1 MiB chunks, with backpressure) and the message rides in a header. The core hears
  * whether it arrived (reportSnapshot), so a failed stream is retried from a fresh probe.
  */
-import { PassThrough } from "node:stream";
+import { type ClientRequest, request as httpRequest } from "node:http";
 import { Agent, request } from "undici";
 import type { Logger } from "../logger.js";
 import type { Message } from "../raft/types.js";
@@ -33,8 +38,7 @@ const STALE_MS = 1_500;
 interface Peer {
   url: string;
   queue: Message[];
-  scheduled: boolean;
-  stream: PassThrough | null;
+  stream: ClientRequest | null;
   openedAt: number;
   downUntil: number;
   failures: number;
@@ -45,7 +49,6 @@ export { encodeFrame } from "./frames.js";
 export class HttpTransport implements Transport {
   private readonly peers = new Map<string, Peer>();
   private readonly agent = new Agent({ connections: 4, keepAliveTimeout: 30_000 });
-  private readonly streamAgent = new Agent({ keepAliveTimeout: 30_000 });
 
   constructor(
     peers: Map<string, string>,
@@ -75,7 +78,6 @@ export class HttpTransport implements Transport {
         this.peers.set(id, {
           url,
           queue: [],
-          scheduled: false,
           stream: null,
           openedAt: 0,
           downUntil: 0,
@@ -85,6 +87,7 @@ export class HttpTransport implements Transport {
   }
 
   send(messages: readonly Message[]): void {
+    const touched = new Set<Peer>();
     for (const message of messages) {
       const peer = this.peers.get(message.to);
       if (!peer) continue;
@@ -97,16 +100,12 @@ export class HttpTransport implements Transport {
         continue;
       }
       if (peer.queue.length < 10 * MAX_BATCH) peer.queue.push(message);
-      if (!peer.scheduled) {
-        // Everything sent in this turn of the event loop goes in one frame.
-        peer.scheduled = true;
-        queueMicrotask(() => this.flush(message.to, peer));
-      }
+      touched.add(peer);
     }
+    for (const [id, peer] of this.peers) if (touched.has(peer)) this.flush(id, peer);
   }
 
   private flush(id: string, peer: Peer): void {
-    peer.scheduled = false;
     if (peer.queue.length === 0 || this.peers.get(id) !== peer) return;
     const now = Date.now();
     if (peer.stream && now - peer.openedAt > STALE_MS && now - (this.lastHeard?.(id) ?? 0) > STALE_MS) {
@@ -120,7 +119,10 @@ export class HttpTransport implements Transport {
     // than buffer without bound; Raft sends again once a new one is open. The check comes before
     // the write, so that one batch larger than the bound still goes out on a stream that flows.
     if (stream.writableLength <= MAX_BUFFERED_BYTES) {
+      // Corked, so that each frame and its chunk header leave in one write.
+      stream.cork();
       for (const frame of encodeFrames(peer.queue)) stream.write(frame);
+      stream.uncork();
       peer.queue.length = 0;
     } else {
       peer.queue.length = 0;
@@ -131,43 +133,52 @@ export class HttpTransport implements Transport {
   }
 
   /** Open the long-lived stream to `peer`; frames written before it connects wait in it. */
-  private open(id: string, peer: Peer): PassThrough {
-    const body = new PassThrough({ highWaterMark: 1 << 20 });
-    peer.stream = body;
+  private open(id: string, peer: Peer): ClientRequest {
     const openedAt = Date.now();
-    peer.openedAt = openedAt;
-    request(`${peer.url}/raft/v1/stream`, {
+    const stream = httpRequest(`${peer.url}/raft/v1/stream`, {
       method: "POST",
       headers: {
         "content-type": "application/x-cfg-raft-frames",
+        "transfer-encoding": "chunked",
         [CLUSTER_SECRET_HEADER]: this.secret,
         [CLUSTER_ID_HEADER]: this.clusterId,
       },
-      body,
-      dispatcher: this.streamAgent,
-      // The answer comes only when the stream ends.
-      headersTimeout: 0,
-      bodyTimeout: 0,
-    }).then(
-      async (response) => {
-        const text = await response.body.text();
-        this.ended(
-          id,
-          peer,
-          body,
-          response.statusCode >= 400 ? new Error(`HTTP ${response.statusCode} ${text.slice(0, 200)}`) : null,
-          openedAt,
+      // Its own connection: the stream holds it for as long as it lives.
+      agent: false,
+    });
+    stream.setNoDelay(true);
+    peer.stream = stream;
+    peer.openedAt = openedAt;
+    let done = false;
+    const end = (error: Error | null) => {
+      if (done) return;
+      done = true;
+      this.ended(id, peer, stream, error, openedAt);
+    };
+    // The answer comes only when the stream ends.
+    stream.on("response", (response) => {
+      const chunks: Buffer[] = [];
+      response.on("data", (chunk: Buffer) => chunks.push(chunk));
+      response.on("error", (error) => end(error));
+      response.on("end", () => {
+        const text = Buffer.concat(chunks).toString("utf8");
+        end(
+          (response.statusCode ?? 500) >= 400
+            ? new Error(`HTTP ${response.statusCode} ${text.slice(0, 200)}`)
+            : null,
         );
-      },
-      (error: Error) => this.ended(id, peer, body, error, openedAt),
-    );
-    return body;
+      });
+    });
+    stream.on("error", (error) => end(error));
+    stream.on("close", () => end(new Error("the stream closed")));
+    stream.flushHeaders();
+    return stream;
   }
 
   private ended(
     id: string,
     peer: Peer,
-    body: PassThrough | null,
+    body: ClientRequest | null,
     error: Error | null,
     openedAt: number,
   ): void {
@@ -229,8 +240,7 @@ export class HttpTransport implements Transport {
 
   async close(): Promise<void> {
     this.closed = true;
-    for (const peer of this.peers.values()) peer.stream?.end();
-    await this.streamAgent.destroy();
+    for (const peer of this.peers.values()) peer.stream?.destroy();
     await this.agent.close();
   }
 }

@@ -32,6 +32,8 @@ class TestCluster {
   >();
   readonly dirs = new Map<string, string>();
   readonly cut = new Set<string>();
+  /** Every message any node handed to the network. */
+  readonly sent: Message[] = [];
 
   constructor(
     readonly options: { snapshotCount?: number; catchUpEntries?: number; promoteLag?: number } = {},
@@ -64,6 +66,7 @@ class TestCluster {
       timeoutMs: 800,
       transport: {
         send: (messages: readonly Message[]) => {
+          this.sent.push(...messages);
           for (const m of messages) {
             if (this.cut.has(m.from) || this.cut.has(m.to)) continue;
             const to = this.nodes.get(m.to);
@@ -138,7 +141,7 @@ const push = (service: ConfigService, base: number, value: number) =>
   service.push("shop", { baseRevision: base, changes: [{ op: "put", key: "a", value }] }, "test");
 
 describe("RaftNode: the driver under cfgd's state machine", () => {
-  it("replicates writes to every node's state.db, and a follower answers not_leader", async () => {
+  it("replicates writes to every node's state.db, and a follower's write reaches the leader through Raft", async () => {
     cluster = new TestCluster();
     for (const id of IDS) cluster.start(id);
     const leader = await cluster.leader();
@@ -152,12 +155,34 @@ describe("RaftNode: the driver under cfgd's state machine", () => {
     for (const id of IDS) {
       expect(cluster.nodes.get(id)!.service.getConfig("shop", "a").value).toBe(1);
     }
-    const follower = IDS.find((id) => id !== leader)!;
-    await expect(push(cluster.nodes.get(follower)!.service, 1, 2)).rejects.toMatchObject({
-      code: "not_leader",
-    });
+    const follower = cluster.nodes.get(IDS.find((id) => id !== leader)!)!;
+    expect(await push(follower.service, 1, 2)).toMatchObject({ revision: 2, applied: true });
+    expect(cluster.sent.filter((m) => m.type === "propose").map((m) => [m.from, m.to])).toEqual([
+      [follower.node.id, leader],
+    ]);
+    // Answered once applied on the follower itself: it reads its own write at once.
+    expect(follower.service.getConfig("shop", "a").value).toBe(2);
     // A linearizable read on a follower goes through the leader's ReadIndex.
-    expect(await cluster.nodes.get(follower)!.node.readBarrier()).toBeGreaterThanOrEqual(3);
+    expect(await follower.node.readBarrier()).toBeGreaterThanOrEqual(4);
+  });
+
+  it("a follower's write whose leader is lost fails at once as unknown (no_quorum), or not_leader with no leader", async () => {
+    cluster = new TestCluster();
+    for (const id of IDS) cluster.start(id);
+    const leader = await cluster.leader();
+    await cluster.nodes.get(leader)!.service.createProject("shop", "test");
+    const id = IDS.find((n) => n !== leader)!;
+    const follower = cluster.nodes.get(id)!;
+    await cluster.until(() => follower.machine.store.project("shop") !== undefined);
+    // The leader is cut off: the forwarded entry is lost, and the other two elect a new leader.
+    cluster.cut.add(leader);
+    const lost = push(follower.service, 0, 1);
+    await expect(lost).rejects.toMatchObject({ code: "no_quorum" });
+    await expect(lost).rejects.toThrow(/leader changed/);
+    // Alone, with no leader known, a follower refuses at once.
+    cluster.cut.add(id);
+    await cluster.until(() => follower.node.raw.raft.lead === null);
+    await expect(push(follower.service, 0, 1)).rejects.toMatchObject({ code: "not_leader" });
   });
 
   it("restarts a stopped node from its files and catches it up", async () => {

@@ -71,10 +71,19 @@ export class StateMachine {
   /** Published after every applied batch (watchers and blocking reads listen). */
   readonly changes = new ChangeFeed();
 
+  /** The applied index as of the last committed batch; read from state.db when unknown. */
+  private applied: number | null = null;
+
   constructor(readonly store: StateStore) {}
 
   get appliedIndex(): number {
-    return this.store.appliedIndex();
+    this.applied ??= this.store.appliedIndex();
+    return this.applied;
+  }
+
+  /** state.db was replaced under the machine (a snapshot installed): read it afresh. */
+  reloaded(): void {
+    this.applied = null;
   }
 
   /**
@@ -92,6 +101,7 @@ export class StateMachine {
       // Wakes the project's watchers, which then check that their credential still holds.
       else if (c?.type === "metadata" && "project" in c.op) touched.add(c.op.project);
     }
+    this.applied = null;
     this.store.db.transaction(() => {
       for (const entry of entries) {
         if (entry.member?.url)
@@ -103,6 +113,7 @@ export class StateMachine {
       }
       if (entries.length > 0) this.store.setAppliedIndex(entries[entries.length - 1]!.index);
     })();
+    if (entries.length > 0) this.applied = entries[entries.length - 1]!.index;
     this.changes.publish(touched);
     return outcomes;
   }

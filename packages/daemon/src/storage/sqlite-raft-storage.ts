@@ -2,7 +2,8 @@
  * The Raft core's Storage port over raft.db (better-sqlite3). The log, hard state and the last
  * snapshot's metadata live in the tables of RAFT_DB_SCHEMA; the snapshot's `data` is opaque (the
  * cluster stores a reference to a state.db image there). Every write is one transaction, and
- * raft.db runs with synchronous=FULL: when a call returns, it is on disk.
+ * raft.db runs with synchronous=FULL: when a call returns, it is on disk. The exception is the
+ * node driver's Ready writes, which it makes durable with WalSync before anything depends on them.
  */
 import { CompactedError, UnavailableError } from "../raft/errors.js";
 import { limitSize, type WritableStorage } from "../raft/storage.js";
