@@ -39,6 +39,13 @@ describe("a 3-node cfgd cluster on loopback", () => {
         (await revisionsOn(c, m)).join() === expected ? true : undefined,
       );
     }
+    // The follower sent the project's creation on to the leader over HTTP; the push it took
+    // itself and proposed through Raft (its entry reached the leader on the peer stream).
+    const forwarded = (await (await fetch(`${follower.url}/metrics`)).text())
+      .split("\n")
+      .filter((line) => line.startsWith("cfgd_forwarded_requests_total{"))
+      .reduce((sum, line) => sum + Number(line.split(" ").pop()), 0);
+    expect(forwarded).toBe(1);
 
     // A stream of pushes through a follower while the leader is killed with SIGKILL.
     const acknowledged: number[] = [];

@@ -132,8 +132,9 @@ export function createApp(deps: AppDeps): Hono<AuthEnv> {
     if (Number(declared) > deps.limits.maxBodyBytes) return limitBody(c, next);
     return next();
   });
-  // Writes go to the leader before anything else, so that the leader alone authorizes, limits and
-  // audits them (with the caller's address, which this node passes on).
+  // Writes other than config writes go to the leader before anything else, so that the leader
+  // alone authorizes, limits and audits them (with the caller's address, which this node passes
+  // on). Config writes are handled here and their entries go to the leader through Raft.
   if (deps.cluster)
     app.use(
       "/v1/*",

@@ -27,8 +27,21 @@ const FORWARD_TIMEOUT_MS = 10_000;
 const NODE_LOCAL = new Set(["/v1/cluster/snapshot"]);
 
 /**
- * Any node takes any request: a write that reaches a follower is sent on to the leader, and the
- * leader's answer comes back unchanged. Waits briefly for an election when no leader is known.
+ * Config writes: every check that decides them (baseRevision, If-Match, schemas) runs where they
+ * are applied, on every node alike. So the member that receives one authorizes, limits and audits
+ * it, and proposes it through Raft, which carries the entry to the leader on the peer stream (as
+ * etcd forwards proposals): no second HTTP request, and the leader's CPU is left for Raft.
+ */
+const CONFIG_WRITE = /^\/v1\/projects\/[^/]+\/(configs\/.+|pushes|rollback)$/;
+export const isConfigWrite = (method: string, path: string): boolean =>
+  (method === "PUT" || method === "DELETE" || method === "POST") &&
+  CONFIG_WRITE.test(path) &&
+  (method === "POST") === !path.includes("/configs/");
+
+/**
+ * Any node takes any request: a config write is handled where it arrives (see isConfigWrite);
+ * any other write that reaches a follower is sent on to the leader, and the leader's answer comes
+ * back unchanged. Waits briefly for an election when no leader is known.
  */
 export function forwardWritesToLeader(
   locator: LeaderLocator,
@@ -48,6 +61,7 @@ export function forwardWritesToLeader(
       url = locator.leaderUrl();
     }
     if (!url) throw new CfgError("unavailable", "no leader is known yet; retry shortly");
+    if (isConfigWrite(c.req.method, c.req.path)) return next();
     const search = c.req.url.indexOf("?");
     const path = c.req.path + (search >= 0 ? c.req.url.slice(search) : "");
     const headers: Record<string, string> = {};
