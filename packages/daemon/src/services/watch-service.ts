@@ -30,6 +30,31 @@ export class WatchService {
     after: number,
     options: { prefix?: string; values?: boolean; limit?: number } = {},
   ): { events: WatchEvent[]; next: number; reset?: WatchReset } {
+    // One change wakes every watcher of the project at once, and they mostly ask the same thing:
+    // the answer is shared until the state changes again (the result must not be modified).
+    const generation = this.machine.changes.generation;
+    if (generation !== this.memoGeneration) {
+      this.memo.clear();
+      this.memoGeneration = generation;
+    }
+    const key = `${project}\u0000${after}\u0000${options.prefix ?? "\u0001"}\u0000${options.values === true}\u0000${options.limit ?? 100}`;
+    let result = this.memo.get(key);
+    if (result === undefined) {
+      result = this.readEventsAfter(project, after, options);
+      if (this.memo.size >= 1024) this.memo.clear();
+      this.memo.set(key, result);
+    }
+    return result;
+  }
+
+  private readonly memo = new Map<string, { events: WatchEvent[]; next: number; reset?: WatchReset }>();
+  private memoGeneration = -1;
+
+  private readEventsAfter(
+    project: string,
+    after: number,
+    options: { prefix?: string; values?: boolean; limit?: number },
+  ): { events: WatchEvent[]; next: number; reset?: WatchReset } {
     const row = this.store.project(project);
     if (!row) {
       return {

@@ -18,7 +18,11 @@ export class ChangeFeed {
     return this.listeners.size;
   }
 
+  /** Moves on every publish: state read before a publish may be stale after it. */
+  generation = 0;
+
   publish(projects: ReadonlySet<string> | null): void {
+    this.generation++;
     if (projects !== null && projects.size === 0) return;
     for (const listener of this.listeners) listener(projects);
   }

@@ -163,4 +163,23 @@ describe("GET /v1/watch", () => {
     expect((await call("GET", "/v1/watch/nope")).status).toBe(404);
     expect((await call("GET", "/v1/watch/shop", undefined, { "last-event-id": "x" })).status).toBe(400);
   });
+
+  it("many watchers of a project share each answer, and every one still sees every change", async () => {
+    const { call, node } = setup();
+    await call("POST", "/v1/projects", { name: "shop" });
+    const watch = new WatchService(node.machine);
+    const first = watch.eventsAfter("shop", 0);
+    expect(first.events).toEqual([]);
+    expect(watch.eventsAfter("shop", 0)).toBe(first); // the same answer, not read again
+    await put(call, "a", 1);
+    const second = watch.eventsAfter("shop", 0);
+    expect(second).not.toBe(first);
+    expect(second.events.map((e) => e.revision)).toEqual([1]);
+    const streams = await Promise.all([1, 2, 3].map(() => call("GET", "/v1/watch/shop")));
+    setTimeout(() => void put(call, "b", 2), 50);
+    for (const stream of streams) {
+      const events = await readEvents(stream, 1);
+      expect(events.filter((e) => e.event === "revision").map((e) => e.id)).toEqual(["2"]);
+    }
+  });
 });

@@ -32,6 +32,17 @@ export function parseDuration(raw: string | undefined, name: string, max: number
  * false (a revoked key, an ended session, a removed member) ends the stream, so revoking access
  * cuts open watches too.
  */
+/** An event's JSON, made once for all the watchers it is sent to (events are shared, see eventsAfter). */
+const texts = new WeakMap<object, string>();
+const serialized = (event: object): string => {
+  let text = texts.get(event);
+  if (text === undefined) {
+    text = JSON.stringify(event);
+    texts.set(event, text);
+  }
+  return text;
+};
+
 export function readRoutes(
   service: ConfigService,
   watch: WatchService,
@@ -126,7 +137,7 @@ export function readRoutes(
               await stream.writeSSE({
                 id: String(event.revision),
                 event: "revision",
-                data: JSON.stringify(event),
+                data: serialized(event),
               });
             }
             if (reset) {
