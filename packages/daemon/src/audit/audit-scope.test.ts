@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { openNode } from "../daemon.js";
 import { EmbeddedMetadataStore } from "../metadata/embedded/embedded-store.js";
 import { ConfigService } from "../services/config-service.js";
-import { type AuditDraft, withAuditScope } from "./audit-scope.js";
+import { type AuditDraft, AuditScope } from "./audit-scope.js";
 
 const closers: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -42,31 +42,23 @@ describe("an audit record carried by the command it describes", () => {
     const { config, store, appliedIndex } = setup();
     await config.createProject("shop", "ana@example.com");
     const before = appliedIndex();
-    const push = () =>
+    const push = (audit: AuditScope) =>
       config.push(
         "shop",
         { baseRevision: 0, changes: [{ op: "put", key: "a", value: 1 }] },
-        "ana@example.com",
+        { subject: "ana@example.com", audit },
       );
-    const taken = await withAuditScope(
-      () => draft("push"),
-      async () => {
-        await push();
-        // A second proposal in the same request does not take the record again.
-        await config.createProject("other", "ana@example.com");
-      },
-    );
-    expect(taken).toBe(true);
+    const scope = new AuditScope(() => draft("push"));
+    await push(scope);
+    // A second proposal in the same request does not take the record again.
+    await config.createProject("other", { subject: "ana@example.com", audit: scope });
+    expect(scope.taken).toBe(true);
     // Two commands, two entries: the record added no entry of its own.
     expect(appliedIndex()).toBe(before + 2);
     // The same push again is stale (base revision 0): refused when applied, and recorded so.
-    const refused = await withAuditScope(
-      () => draft("push"),
-      async () => {
-        await expect(push()).rejects.toMatchObject({ code: "conflict" });
-      },
-    );
-    expect(refused).toBe(true);
+    const refused = new AuditScope(() => draft("push"));
+    await expect(push(refused)).rejects.toMatchObject({ code: "conflict" });
+    expect(refused.taken).toBe(true);
     const records = await store.listAudit({ project: "shop" });
     expect(records.map((r) => [r.action, r.result, r.detail])).toEqual([
       ["push", "refused", "409 conflict"],
@@ -77,24 +69,17 @@ describe("an audit record carried by the command it describes", () => {
   it("is left to the caller when the request proposes nothing, or outside a scope", async () => {
     const { config, store } = setup();
     await config.createProject("shop", "ana@example.com");
-    expect(
-      await withAuditScope(
-        () => draft("push"),
-        async () => {},
-      ),
-    ).toBe(false);
+    expect(new AuditScope(() => draft("push")).taken).toBe(false);
     // A dry run never enters the log, so it cannot carry the record.
-    const dry = await withAuditScope(
-      () => draft("push"),
-      async () => {
-        await config.push(
-          "shop",
-          { baseRevision: 0, changes: [{ op: "put", key: "a", value: 1 }], dryRun: true },
-          "ana@example.com",
-        );
-      },
+    const dry = new AuditScope(() => draft("push"));
+    await config.push(
+      "shop",
+      { baseRevision: 0, changes: [{ op: "put", key: "a", value: 1 }], dryRun: true },
+      { subject: "ana@example.com", audit: dry },
     );
-    expect(dry).toBe(false);
+    expect(dry.taken).toBe(false);
+    // Without a scope (a plain subject), a command carries no record.
+    await config.createProject("plain", "ana@example.com");
     expect(await store.listAudit({})).toEqual([]);
   });
 });

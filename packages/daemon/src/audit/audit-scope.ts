@@ -4,39 +4,36 @@
  * one Raft round per mutation instead of two, and no window in which a change is on record without
  * its audit entry or the other way round.
  *
- * The audit middleware opens a scope around a request; the first config command proposed inside
- * it takes the record (ConfigService calls `takeAuditDraft`). A request that proposes nothing
- * (refused before it got there, a dry run) is recorded by the middleware itself.
+ * The audit middleware makes a scope for a request and hands it to the route with the caller
+ * (`Actor`); the first config command proposed with it takes the record (ConfigService). A request
+ * that proposes nothing (refused before it got there, a dry run) is recorded by the middleware
+ * itself. The scope travels explicitly, not in an AsyncLocalStorage: that would turn on Node's
+ * promise hooks for every promise of the process, reads included (3% of a leader's time).
  */
-import { AsyncLocalStorage } from "node:async_hooks";
 import type { NewAuditRecord } from "../metadata/port.js";
 
 /** An audit record without its result: the state machine fills that in from the outcome. */
 export type AuditDraft = Omit<NewAuditRecord, "result" | "detail">;
 
-interface Scope {
-  draft: () => AuditDraft | null;
-  taken: boolean;
+export class AuditScope {
+  /** Whether a proposed command took the record. */
+  taken = false;
+
+  constructor(private readonly draft: () => AuditDraft | null) {}
+
+  /** The request's audit record, once: the first command proposed gets it. */
+  take(): AuditDraft | undefined {
+    if (this.taken) return undefined;
+    const draft = this.draft();
+    if (!draft) return undefined;
+    this.taken = true;
+    return draft;
+  }
 }
 
-const scopes = new AsyncLocalStorage<Scope>();
+/** Who asks for a change: a subject, and the request's audit scope when it has one. */
+export type Actor = string | { subject: string; audit?: AuditScope | undefined };
 
-/** Run `fn` with an audit scope; returns whether a proposed command took the record. */
-export async function withAuditScope(
-  draft: () => AuditDraft | null,
-  fn: () => Promise<void>,
-): Promise<boolean> {
-  const scope: Scope = { draft, taken: false };
-  await scopes.run(scope, fn);
-  return scope.taken;
-}
-
-/** The current request's audit record, once: the first command proposed gets it. */
-export function takeAuditDraft(): AuditDraft | undefined {
-  const scope = scopes.getStore();
-  if (!scope || scope.taken) return undefined;
-  const draft = scope.draft();
-  if (!draft) return undefined;
-  scope.taken = true;
-  return draft;
-}
+export const subjectOf = (actor: Actor): string => (typeof actor === "string" ? actor : actor.subject);
+export const auditOf = (actor: Actor): AuditScope | undefined =>
+  typeof actor === "string" ? undefined : actor.audit;

@@ -20,7 +20,7 @@ import {
   type SchemaBinding,
   type SchemaList,
 } from "@cfguardian/shared";
-import { takeAuditDraft } from "../audit/audit-scope.js";
+import { type Actor, auditOf, subjectOf } from "../audit/audit-scope.js";
 import type { Proposer } from "../log/proposer.js";
 import type { Command, CommandBody } from "../state/commands.js";
 import type { StateMachine } from "../state/state-machine.js";
@@ -56,14 +56,17 @@ export class ConfigService {
     return this.machine.store;
   }
 
-  private command(body: CommandBody, actor: string): Command {
-    return { ...body, meta: { id: randomUUID(), actor, at: this.clock.now().toISOString() } } as Command;
+  private command(body: CommandBody, actor: Actor): Command {
+    return {
+      ...body,
+      meta: { id: randomUUID(), actor: subjectOf(actor), at: this.clock.now().toISOString() },
+    } as Command;
   }
 
   /** Propose and wait; a refused command becomes a CfgError with its code. */
-  private async run<T>(body: CommandBody, actor: string): Promise<T> {
+  private async run<T>(body: CommandBody, actor: Actor): Promise<T> {
     const command = this.command(body, actor);
-    const audit = takeAuditDraft();
+    const audit = auditOf(actor)?.take();
     if (audit) command.meta.audit = audit;
     const outcome = await this.proposer.propose(command);
     if (!outcome.ok) throw new CfgError(outcome.code, outcome.message, outcome.extensions ?? {});
@@ -71,7 +74,7 @@ export class ConfigService {
   }
 
   /** A dry run sees linearizable state and changes nothing; it never enters the log. */
-  private async dryRun(body: CommandBody, actor: string): Promise<PushResult> {
+  private async dryRun(body: CommandBody, actor: Actor): Promise<PushResult> {
     await this.proposer.readBarrier();
     const outcome = this.machine.simulate(this.command(body, actor));
     if (!outcome.ok) throw new CfgError(outcome.code, outcome.message, outcome.extensions ?? {});
@@ -93,11 +96,11 @@ export class ConfigService {
     return row;
   }
 
-  createProject(name: string, actor: string): Promise<ProjectInfo> {
+  createProject(name: string, actor: Actor): Promise<ProjectInfo> {
     return this.run({ type: "create-project", name }, actor);
   }
 
-  deleteProject(project: string, actor: string): Promise<{ deleted: string }> {
+  deleteProject(project: string, actor: Actor): Promise<{ deleted: string }> {
     return this.run({ type: "delete-project", project }, actor);
   }
 
@@ -127,7 +130,7 @@ export class ConfigService {
       message?: string | null;
       dryRun?: boolean;
     },
-    actor: string,
+    actor: Actor,
   ): Promise<PushResult> {
     const body: CommandBody = {
       type: "push",
@@ -150,7 +153,7 @@ export class ConfigService {
       message?: string;
       dryRun?: boolean;
     },
-    actor: string,
+    actor: Actor,
   ): Promise<PushResult> {
     const body: CommandBody = {
       type: "rollback",
@@ -163,7 +166,7 @@ export class ConfigService {
     return request.dryRun ? this.dryRun(body, actor) : this.run(body, actor);
   }
 
-  async putKey(project: string, key: string, value: JsonValue, ifMatch: number | undefined, actor: string) {
+  async putKey(project: string, key: string, value: JsonValue, ifMatch: number | undefined, actor: Actor) {
     const result = await this.run<{ push: PushResult; entry: { row: ConfigRow } | null }>(
       { type: "put-key", project, key, value, ...(ifMatch !== undefined ? { ifMatch } : {}) },
       actor,
@@ -171,7 +174,7 @@ export class ConfigService {
     return { push: result.push, entry: entryOf(result.entry!.row, result.push.revision) };
   }
 
-  async deleteKey(project: string, key: string, ifMatch: number | undefined, actor: string) {
+  async deleteKey(project: string, key: string, ifMatch: number | undefined, actor: Actor) {
     const result = await this.run<{ push: PushResult }>(
       { type: "delete-key", project, key, ...(ifMatch !== undefined ? { ifMatch } : {}) },
       actor,
@@ -179,11 +182,11 @@ export class ConfigService {
     return result.push;
   }
 
-  putSchema(project: string, binding: SchemaBinding, actor: string): Promise<PushResult> {
+  putSchema(project: string, binding: SchemaBinding, actor: Actor): Promise<PushResult> {
     return this.run({ type: "put-schema", project, binding }, actor);
   }
 
-  deleteSchema(project: string, name: string, actor: string): Promise<PushResult> {
+  deleteSchema(project: string, name: string, actor: Actor): Promise<PushResult> {
     return this.run({ type: "delete-schema", project, name }, actor);
   }
 

@@ -2,13 +2,19 @@ import { randomUUID } from "node:crypto";
 import { CfgError } from "@cfguardian/shared";
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
-import { type AuditDraft, withAuditScope } from "../../audit/audit-scope.js";
+import { type Actor, type AuditDraft, AuditScope } from "../../audit/audit-scope.js";
 import type { Logger } from "../../logger.js";
 import type { AuditResult, MetadataStore } from "../../metadata/port.js";
 import { type AuthEnv, pathParam, routeOf } from "./auth.js";
 import { clientAddress } from "./client-address.js";
 
 const TARGETS = ["key", "userId", "id", "name", "revision"];
+
+/** The caller of a route, with the request's audit scope for the command it proposes. */
+export const actorOf = (c: Context<AuthEnv>): Actor => ({
+  subject: c.get("principal").subject,
+  audit: c.get("auditScope"),
+});
 
 /**
  * One audit record per mutation (every method but GET and HEAD), refused ones included: who,
@@ -48,9 +54,10 @@ export function audit(
       };
     };
     // With embedded metadata, the config command the request proposes carries the record.
-    if (options.inCommands) {
-      if (await withAuditScope(draft, next)) return;
-    } else await next();
+    const scope = options.inCommands ? new AuditScope(draft) : undefined;
+    c.set("auditScope", scope);
+    await next();
+    if (scope?.taken) return;
     const record = draft();
     if (!record) return;
     const status = c.res.status;

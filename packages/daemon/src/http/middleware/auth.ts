@@ -2,11 +2,19 @@ import { CfgError } from "@cfguardian/shared";
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import { matchedRoutes } from "hono/route";
+import type { AuditScope } from "../../audit/audit-scope.js";
 import type { Authenticator, Principal, RoleLookup } from "../../auth/authenticator.js";
 import { type Rule, roleAtLeast } from "../rbac.js";
 
 export type AuthEnv = {
-  Variables: { principal: Principal; requestId: string; rule: Rule; forwarded: boolean; auditTarget: string };
+  Variables: {
+    principal: Principal;
+    requestId: string;
+    rule: Rule;
+    forwarded: boolean;
+    auditTarget: string;
+    auditScope: AuditScope | undefined;
+  };
 };
 
 /** The route a request will be handled by: the first matched one that is not middleware. */

@@ -1,6 +1,7 @@
 import type { JsonValue } from "@cfguardian/shared";
 import { Hono } from "hono";
 import type { ConfigService } from "../../services/config-service.js";
+import { actorOf } from "../middleware/audit.js";
 import type { AuthEnv } from "../middleware/auth.js";
 import {
   checkValueSize,
@@ -55,7 +56,7 @@ export function configRoutes(service: ConfigService, limits: { maxValueBytes: nu
       const key = keyParam(c);
       const value = await readJson<JsonValue>(c);
       checkValueSize(key, value, limits.maxValueBytes);
-      const { entry } = await service.putKey(project, key, value, ifMatch(c), c.get("principal").subject);
+      const { entry } = await service.putKey(project, key, value, ifMatch(c), actorOf(c));
       c.header("ETag", etag(entry.version));
       c.header("X-Cfg-Revision", String(entry.revision));
       return c.json(entry);
@@ -63,7 +64,7 @@ export function configRoutes(service: ConfigService, limits: { maxValueBytes: nu
     .delete("/:project/configs/:key{.+}", async (c) => {
       const project = projectParam(c);
       const key = keyParam(c);
-      const result = await service.deleteKey(project, key, ifMatch(c), c.get("principal").subject);
+      const result = await service.deleteKey(project, key, ifMatch(c), actorOf(c));
       c.header("X-Cfg-Revision", String(result.revision));
       return c.json(result);
     });

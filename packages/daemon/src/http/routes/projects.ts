@@ -2,6 +2,7 @@ import { CfgError } from "@cfguardian/shared";
 import { Hono } from "hono";
 import type { ConfigService } from "../../services/config-service.js";
 import type { IdentityService } from "../../services/identity-service.js";
+import { actorOf } from "../middleware/audit.js";
 import type { AuthEnv } from "../middleware/auth.js";
 import { consistencyParam, projectParam, readJson, requireObject } from "../request.js";
 
@@ -18,7 +19,7 @@ export function projectRoutes(service: ConfigService, identity?: IdentityService
       if (typeof body.name !== "string")
         throw new CfgError("bad_request", 'the body needs "name" (the project name)');
       c.set("auditTarget", body.name.slice(0, 64));
-      return c.json(await service.createProject(body.name, c.get("principal").subject), 201);
+      return c.json(await service.createProject(body.name, actorOf(c)), 201);
     })
     .get("/:project", async (c) => {
       const project = projectParam(c);
@@ -29,7 +30,7 @@ export function projectRoutes(service: ConfigService, identity?: IdentityService
       return c.json(info);
     })
     .delete("/:project", async (c) => {
-      const result = await service.deleteProject(projectParam(c), c.get("principal").subject);
+      const result = await service.deleteProject(projectParam(c), actorOf(c));
       await identity?.forgetProject(result.deleted);
       return c.json(result);
     });

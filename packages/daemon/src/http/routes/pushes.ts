@@ -3,6 +3,7 @@ import { Hono } from "hono";
 import type { Principal } from "../../auth/authenticator.js";
 import type { Role } from "../../metadata/port.js";
 import type { ConfigService } from "../../services/config-service.js";
+import { actorOf } from "../middleware/audit.js";
 import type { AuthEnv } from "../middleware/auth.js";
 import {
   checkValueSize,
@@ -86,7 +87,7 @@ export function pushRoutes(
       };
       const principal = c.get("principal");
       if (request.schemas && roleOf && !request.dryRun && (await roleOf(principal, project)) !== "admin") {
-        const preview = await service.push(project, { ...request, dryRun: true }, principal.subject);
+        const preview = await service.push(project, { ...request, dryRun: true }, actorOf(c));
         if (preview.schemasChanged) {
           throw new CfgError(
             "forbidden",
@@ -94,7 +95,7 @@ export function pushRoutes(
           );
         }
       }
-      const result = await service.push(project, request, principal.subject);
+      const result = await service.push(project, request, actorOf(c));
       c.header("X-Cfg-Revision", String(result.revision));
       return c.json(result);
     })
@@ -137,7 +138,7 @@ export function pushRoutes(
       const principal = c.get("principal");
       // A whole-project rollback restores the schema set too: that part needs a project admin.
       if (!keys && roleOf && !request.dryRun && (await roleOf(principal, project)) !== "admin") {
-        const preview = await service.rollback(project, { ...request, dryRun: true }, principal.subject);
+        const preview = await service.rollback(project, { ...request, dryRun: true }, actorOf(c));
         if (preview.schemasChanged) {
           throw new CfgError(
             "forbidden",
@@ -145,7 +146,7 @@ export function pushRoutes(
           );
         }
       }
-      const result = await service.rollback(project, request, principal.subject);
+      const result = await service.rollback(project, request, actorOf(c));
       c.header("X-Cfg-Revision", String(result.revision));
       return c.json(result);
     });

@@ -1,6 +1,7 @@
 import { CfgError } from "@cfguardian/shared";
 import { Hono } from "hono";
 import type { ConfigService } from "../../services/config-service.js";
+import { actorOf } from "../middleware/audit.js";
 import type { AuthEnv } from "../middleware/auth.js";
 import { consistencyParam, projectParam, readJson, requireObject } from "../request.js";
 
@@ -22,9 +23,9 @@ export function schemaRoutes(service: ConfigService) {
         );
       }
       const binding = { name, match: body.match, schema: body.schema as never };
-      return c.json(await service.putSchema(project, binding, c.get("principal").subject));
+      return c.json(await service.putSchema(project, binding, actorOf(c)));
     })
     .delete("/:project/schemas/:name", async (c) =>
-      c.json(await service.deleteSchema(projectParam(c), c.req.param("name"), c.get("principal").subject)),
+      c.json(await service.deleteSchema(projectParam(c), c.req.param("name"), actorOf(c))),
     );
 }
