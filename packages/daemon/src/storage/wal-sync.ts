@@ -13,7 +13,10 @@
  * Checkpoints: a checkpoint copies WAL frames into raft.db, after which SQLite may rewrite the WAL
  * from its start. Without an fsync of raft.db between the two (which synchronous=OFF skips), a
  * power loss could lose both copies. So automatic checkpoints are off and this class runs them
- * under synchronous=FULL (fsync of the WAL, copy, fsync of raft.db) every `checkpointBytes`.
+ * under synchronous=FULL (fsync of the WAL, copy, fsync of raft.db) every `checkpointBytes` of
+ * WAL (estimated: the rows' bytes and a few pages of B-tree per transaction), as often as SQLite
+ * would (4 MiB). A WAL that restarts early is overwritten in place, and an fdatasync that need not
+ * record a new file size is about twice as fast here (0.22 against 0.41 ms).
  */
 import { closeSync, fdatasync, fstatSync, openSync, statSync } from "node:fs";
 import type { Db } from "./sqlite.js";
@@ -26,7 +29,7 @@ export class WalSync {
 
   constructor(
     private readonly db: Db,
-    private readonly checkpointBytes = 8 * 1024 * 1024,
+    private readonly checkpointBytes = 4 * 1024 * 1024,
   ) {
     db.pragma("wal_autocheckpoint = 0");
   }
@@ -38,7 +41,7 @@ export class WalSync {
       return write();
     } finally {
       this.db.pragma("synchronous = FULL");
-      this.written += bytes;
+      this.written += bytes + 3 * 4096;
     }
   }
 
