@@ -84,7 +84,9 @@ try {
   };
   const cfg = (...args) => {
     const started = performance.now();
-    execFileSync(process.execPath, [join(root, "packages/cli/bin/cfg.js"), ...args], {
+    // CFG_BENCH_CLI_ARGS: node options for cfg, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
+    const node = (process.env.CFG_BENCH_CLI_ARGS ?? "").split(" ").filter(Boolean);
+    execFileSync(process.execPath, [...node, join(root, "packages/cli/bin/cfg.js"), ...args], {
       cwd: repo,
       env,
       stdio: "pipe",

@@ -1,5 +1,4 @@
 import { type Command, InvalidArgumentError } from "commander";
-import { render } from "ink";
 import { type Context, resolveToken } from "../../context.js";
 import { EXIT } from "../../exit-codes.js";
 import { loadRepoConfig, pickTarget } from "../../repo/config-file.js";
@@ -7,7 +6,6 @@ import { table } from "../history.js";
 import { printJson } from "../shared.js";
 import { StatusCollector, type StatusReport } from "./collect.js";
 import { headline, MEMBER_COLUMNS, memberCells, PUSH_COLUMNS, pushCells } from "./format.js";
-import { StatusView } from "./view.js";
 
 export interface StatusOptions {
   target?: string;
@@ -58,10 +56,8 @@ export async function runStatus(options: StatusOptions, context: Context): Promi
   try {
     const live = context.io.stdoutIsTTY && context.io.stdinIsTTY && !context.json && !options.once;
     if (live) {
-      const app = render(
-        <StatusView collect={() => collector.collect()} intervalMs={(options.interval ?? 1) * 1000} />,
-      );
-      await app.waitUntilExit();
+      const { runLive } = await import("./live.js");
+      await runLive(() => collector.collect(), (options.interval ?? 1) * 1000);
       return EXIT.ok;
     }
     const report = await collector.collect(context.io.now());
