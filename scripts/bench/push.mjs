@@ -63,7 +63,12 @@ const port = await freePort();
 const server = `http://127.0.0.1:${port}`;
 const daemon = spawn(
   process.execPath,
-  [join(root, "packages/daemon/bin/cfgd.js"), "--listen", `127.0.0.1:${port}`, "--data-dir", dataDir],
+  [
+    // As in the cluster suites: CFG_BENCH_NODE_ARGS passes node options to cfgd (profiles).
+    ...(process.env.CFG_BENCH_NODE_ARGS ?? "").split(" ").filter(Boolean),
+    join(root, "packages/daemon/bin/cfgd.js"),
+    ...["--listen", `127.0.0.1:${port}`, "--data-dir", dataDir],
+  ],
   {
     stdio: "ignore",
   },
