@@ -17,8 +17,13 @@
  * WAL (estimated: the rows' bytes and a few pages of B-tree per transaction), as often as SQLite
  * would (4 MiB). A WAL that restarts early is overwritten in place, and an fdatasync that need not
  * record a new file size is about twice as fast here (0.22 against 0.41 ms).
+ *
+ * For the same reason the WAL is preallocated at start, as etcd preallocates its WAL segments:
+ * zeros are written up to `preallocateBytes`, so that from the first write on SQLite overwrites
+ * allocated blocks instead of growing the file. SQLite reads a WAL only up to its first frame
+ * whose salt and checksum do not match, so the zeros are never taken for frames.
  */
-import { closeSync, fdatasync, fstatSync, openSync, statSync } from "node:fs";
+import { closeSync, fdatasync, fdatasyncSync, fstatSync, openSync, statSync, writeSync } from "node:fs";
 import type { Db } from "./sqlite.js";
 
 export class WalSync {
@@ -30,8 +35,27 @@ export class WalSync {
   constructor(
     private readonly db: Db,
     private readonly checkpointBytes = 4 * 1024 * 1024,
+    preallocateBytes = 2 * checkpointBytes,
   ) {
     db.pragma("wal_autocheckpoint = 0");
+    this.preallocate(preallocateBytes);
+  }
+
+  private preallocate(bytes: number): void {
+    // SQLite creates the WAL file with the first transaction, a read one included.
+    this.db.prepare("SELECT count(*) FROM sqlite_master").get();
+    const fd = openSync(`${this.db.name}-wal`, "r+");
+    try {
+      const size = fstatSync(fd).size;
+      if (size >= bytes) return;
+      const zeros = Buffer.alloc(Math.min(1 << 20, bytes - size));
+      for (let at = size; at < bytes; at += zeros.length) {
+        writeSync(fd, zeros, 0, Math.min(zeros.length, bytes - at), at);
+      }
+      fdatasyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
   }
 
   /** Run `write` (one transaction) without waiting for the disk; then await sync(). */
