@@ -453,7 +453,7 @@ export const openApiDocument = {
     title: "cfguardian cfgd API",
     version: "1.0.0",
     description:
-      "The HTTP API of a cfgd node. Every /v1 route but login, refresh and bootstrap needs `Authorization: Bearer <token>` (an access token, a CI token, an API key for app reads, or the node's admin token) and the role its operation needs. Any node takes any request: writes are forwarded to the leader; reads are linearizable unless `?consistency=serializable`. Errors are application/problem+json with a stable `code`.",
+      "The HTTP API of a cfgd node. Every /v1 route but login, refresh and bootstrap needs `Authorization: Bearer <token>` (an access token, a CI token, an API key for app reads, or the node's admin token) and the role its operation needs. Any node takes any request: a config write is proposed through Raft from the node that takes it, other writes are forwarded to the leader; reads are linearizable unless `?consistency=serializable`. Errors are application/problem+json with a stable `code`.",
   },
   servers: [{ url: "http://127.0.0.1:7070" }],
   security: [{ bearer: [] }],
