@@ -29,7 +29,7 @@ import { type DriverObserver, noObserver } from "../observability/driver-observe
 import { tracer } from "../observability/tracer.js";
 import { ProposalDroppedError } from "../raft/errors.js";
 import { RawNode } from "../raft/raw-node.js";
-import type { ConfChange, Message, Ready, Snapshot } from "../raft/types.js";
+import type { ConfChange, Entry, Message, Ready, Snapshot } from "../raft/types.js";
 import type { ApplyOutcome, Command } from "../state/commands.js";
 import type { BatchEntry, StateMachine } from "../state/state-machine.js";
 import { decodeRef, encodeRef, type SnapshotStore } from "../storage/snapshot-store.js";
@@ -213,6 +213,12 @@ export class RaftNode implements Proposer {
           for (const entry of ready.entries) bytes += entry.data.length;
           this.walSync.writeUnsynced(() => this.persist(ready), bytes);
           this.persisting = true;
+          // Committed entries from before this Ready's new ones were flushed by an earlier Ready
+          // (one flush at a time), and committed entries are never replaced: they are applied,
+          // and their requests answered, now rather than after this flush.
+          const firstNew = ready.entries[0]?.index ?? Number.POSITIVE_INFINITY;
+          const durable = ready.committedEntries.filter((entry) => entry.index < firstNew);
+          if (durable.length > 0) this.apply(durable);
           this.walSync.sync().then(
             () => {
               this.persisting = false;
@@ -255,7 +261,7 @@ export class RaftNode implements Proposer {
     }
     if (rest.length > 0) this.options.transport.send(rest);
     if (ready.snapshot) this.install(ready.snapshot);
-    this.apply(ready);
+    this.apply(ready.committedEntries);
     for (const read of ready.readStates) this.readyReads.push(read);
     this.raw.advance();
     this.serveReads();
@@ -358,10 +364,10 @@ export class RaftNode implements Proposer {
     return this.options.machine.store.members();
   }
 
-  private apply(ready: Ready): void {
+  private apply(committed: readonly Entry[]): void {
     const batch: BatchEntry[] = [];
     let membership = false;
-    for (const entry of ready.committedEntries) {
+    for (const entry of committed) {
       if (entry.index <= this.options.machine.appliedIndex) continue;
       if (entry.type === "conf-change") {
         const cc = JSON.parse(entry.data) as ConfChange;
