@@ -171,7 +171,9 @@ export class Cluster {
     const { drop, duplicate, maxDelay } = this.network;
     if (this.blocked.has(`${message.from}>${message.to}`)) return;
     if (drop > 0 && this.rng.chance(drop)) return;
-    const copies = duplicate > 0 && this.rng.chance(duplicate) ? 2 : 1;
+    // A forwarded proposal delivered twice would be appended twice (as in etcd): the cluster's
+    // stream transport never delivers a message twice, so the simulated network does not either.
+    const copies = duplicate > 0 && this.rng.chance(duplicate) && message.type !== "propose" ? 2 : 1;
     for (let i = 0; i < copies; i++) {
       const slow = this.nodes.get(message.to)?.slow ? 3 : 0;
       const delay = maxDelay > 0 ? this.rng.int(maxDelay + 1) : 0;
@@ -305,8 +307,9 @@ export class Cluster {
   }
 
   /** Propose on a node; false when it refused (not leader, transfer, pending change). */
+  /** Propose on `id`; a follower that knows the leader forwards it there (see Raft.propose). */
   propose(id: NodeId, data: string): boolean {
-    return this.attempt(id, (raw) => raw.propose(data));
+    return this.attempt(id, (raw) => raw.propose(data, true));
   }
 
   readIndex(id: NodeId, requestId: string): boolean {

@@ -34,6 +34,8 @@ export interface RunResult {
     crashes: number;
     elections: number;
     commits: number;
+    /** The linearizability search hit its budget: no verdict for this history. */
+    undecided: boolean;
   };
 }
 
@@ -56,7 +58,7 @@ export function runSeed(options: RunOptions): RunResult {
   const history: HistoryEntry[] = [];
   const pending = new Map<string, Pending>();
   let clock = 0;
-  const stats = { steps: 0, ops: 0, completed: 0, crashes: 0, elections: 0, commits: 0 };
+  const stats = { steps: 0, ops: 0, completed: 0, crashes: 0, elections: 0, commits: 0, undecided: false };
   const trace = options.trace;
   const invariants = new Invariants();
 
@@ -305,6 +307,7 @@ export function runSeed(options: RunOptions): RunResult {
     }
     stats.commits = Math.max(...[...cluster.nodes.values()].map((n) => n.disk.kv.applied));
     const verdict = checkHistory(history);
+    stats.undecided = verdict.gaveUp === true;
     if (!verdict.ok)
       throw new Violation("Linearizability", verdict.explanation ?? "history is not linearizable");
     return { seed: options.seed, nodes: options.nodes, ok: true, stats };
