@@ -3,10 +3,13 @@
  * (state.db) and a Transport, owns the clock, and implements the Proposer port so that the HTTP
  * layer writes through Raft exactly as it writes through the single-node log.
  *
- * Per Ready batch: as leader, send appends and heartbeats first (thesis 10.2.1); persist hard
- * state, entries and snapshot in ONE raft.db transaction (one fsync: group commit; none when only
- * the commit index moved), then send the rest, then apply committed entries in one state.db transaction with the
- * applied index, then resolve the proposers and linearizable reads that were waiting, then advance.
+ * Per Ready batch: as leader, send the appends that carry new entries first (thesis 10.2.1, see
+ * Ready.leaderMaySendFirst); write hard state, entries and snapshot in ONE raft.db transaction and
+ * flush it (group commit; off the event loop through WalSync, so requests keep arriving and make
+ * the next batch; no flush when only the commit index moved); then send the rest, apply committed
+ * entries in one state.db transaction with the applied index, resolve the proposers and
+ * linearizable reads that were waiting, and advance. Messages that only carry a new commit index
+ * wait until the leader's own clients are answered.
  *
  * Snapshots: every `snapshotCount` applied entries the driver writes an image of state.db
  * (SnapshotStore), records it in raft.db, and compacts the log up to `catchUpEntries` behind it,

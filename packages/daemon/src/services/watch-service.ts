@@ -8,6 +8,13 @@
 import { CfgError, type JsonValue, type WatchEvent, type WatchReset } from "@cfguardian/shared";
 import type { StateMachine } from "../state/state-machine.js";
 
+/** What a watcher gets next: events, the revision to continue after, or a reset. */
+export interface EventsAfter {
+  events: WatchEvent[];
+  next: number;
+  reset?: WatchReset;
+}
+
 export const MAX_WAIT_MS = 5 * 60_000;
 
 export class WatchService {
@@ -29,7 +36,7 @@ export class WatchService {
     project: string,
     after: number,
     options: { prefix?: string; values?: boolean; limit?: number } = {},
-  ): { events: WatchEvent[]; next: number; reset?: WatchReset } {
+  ): EventsAfter {
     // One change wakes every watcher of the project at once, and they mostly ask the same thing:
     // the answer is shared until the state changes again (the result must not be modified).
     const generation = this.machine.changes.generation;
@@ -47,14 +54,14 @@ export class WatchService {
     return result;
   }
 
-  private readonly memo = new Map<string, { events: WatchEvent[]; next: number; reset?: WatchReset }>();
+  private readonly memo = new Map<string, EventsAfter>();
   private memoGeneration = -1;
 
   private readEventsAfter(
     project: string,
     after: number,
     options: { prefix?: string; values?: boolean; limit?: number },
-  ): { events: WatchEvent[]; next: number; reset?: WatchReset } {
+  ): EventsAfter {
     const row = this.store.project(project);
     if (!row) {
       return {

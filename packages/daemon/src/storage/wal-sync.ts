@@ -23,11 +23,15 @@
  * allocated blocks instead of growing the file. SQLite reads a WAL only up to its first frame
  * whose salt and checksum do not match, so the zeros are never taken for frames.
  */
-import { closeSync, fdatasync, fdatasyncSync, fstatSync, openSync, statSync, writeSync } from "node:fs";
+import { closeSync, fdatasync, fdatasyncSync, fstatSync, openSync, writeSync } from "node:fs";
 import type { Db } from "./sqlite.js";
 
 export class WalSync {
-  private fd: number | null = null;
+  /**
+   * The WAL's descriptor, opened once: SQLite removes or replaces the file only when its last
+   * connection closes or the journal mode changes, neither of which happens while a node runs.
+   */
+  private fd: number | null;
   private written = 0;
   private pending = 0;
   private closed = false;
@@ -38,24 +42,20 @@ export class WalSync {
     preallocateBytes = 2 * checkpointBytes,
   ) {
     db.pragma("wal_autocheckpoint = 0");
-    this.preallocate(preallocateBytes);
+    // SQLite creates the WAL file with the first transaction, a read one included.
+    db.prepare("SELECT count(*) FROM sqlite_master").get();
+    this.fd = openSync(`${db.name}-wal`, "r+");
+    this.preallocate(this.fd, preallocateBytes);
   }
 
-  private preallocate(bytes: number): void {
-    // SQLite creates the WAL file with the first transaction, a read one included.
-    this.db.prepare("SELECT count(*) FROM sqlite_master").get();
-    const fd = openSync(`${this.db.name}-wal`, "r+");
-    try {
-      const size = fstatSync(fd).size;
-      if (size >= bytes) return;
-      const zeros = Buffer.alloc(Math.min(1 << 20, bytes - size));
-      for (let at = size; at < bytes; at += zeros.length) {
-        writeSync(fd, zeros, 0, Math.min(zeros.length, bytes - at), at);
-      }
-      fdatasyncSync(fd);
-    } finally {
-      closeSync(fd);
+  private preallocate(fd: number, bytes: number): void {
+    const size = fstatSync(fd).size;
+    if (size >= bytes) return;
+    const zeros = Buffer.alloc(Math.min(1 << 20, bytes - size));
+    for (let at = size; at < bytes; at += zeros.length) {
+      writeSync(fd, zeros, 0, Math.min(zeros.length, bytes - at), at);
     }
+    fdatasyncSync(fd);
   }
 
   /** Run `write` (one transaction) without waiting for the disk; then await sync(). */
@@ -71,7 +71,8 @@ export class WalSync {
 
   /** Resolves once everything written so far is on disk. */
   sync(): Promise<void> {
-    const fd = this.walFd();
+    const fd = this.fd;
+    if (fd === null) return Promise.reject(new Error("raft.db's WAL is closed"));
     this.pending++;
     return new Promise((resolve, reject) =>
       fdatasync(fd, (error) => {
@@ -84,17 +85,6 @@ export class WalSync {
         }
       }),
     );
-  }
-
-  /** The WAL's descriptor, opened again if SQLite replaced the file since. */
-  private walFd(): number {
-    const path = `${this.db.name}-wal`;
-    if (this.fd !== null && this.pending === 0 && fstatSync(this.fd).ino !== statSync(path).ino) {
-      closeSync(this.fd);
-      this.fd = null;
-    }
-    this.fd ??= openSync(path, "r");
-    return this.fd;
   }
 
   private maybeCheckpoint(): void {

@@ -32,11 +32,12 @@ const NODE_LOCAL = new Set(["/v1/cluster/snapshot"]);
  * it, and proposes it through Raft, which carries the entry to the leader on the peer stream (as
  * etcd forwards proposals): no second HTTP request, and the leader's CPU is left for Raft.
  */
-const CONFIG_WRITE = /^\/v1\/projects\/[^/]+\/(configs\/.+|pushes|rollback)$/;
+const KEY_WRITE = /^\/v1\/projects\/[^/]+\/configs\/.+$/;
+const CHANGE_SET = /^\/v1\/projects\/[^/]+\/(pushes|rollback)$/;
 export const isConfigWrite = (method: string, path: string): boolean =>
-  (method === "PUT" || method === "DELETE" || method === "POST") &&
-  CONFIG_WRITE.test(path) &&
-  (method === "POST") === !path.includes("/configs/");
+  method === "POST"
+    ? CHANGE_SET.test(path)
+    : (method === "PUT" || method === "DELETE") && KEY_WRITE.test(path);
 
 /**
  * Any node takes any request: a config write is handled where it arrives (see isConfigWrite);
