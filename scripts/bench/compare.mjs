@@ -65,6 +65,6 @@ export async function runSuite(title, cases) {
     }
   } finally {
     await cluster.stop();
-    etcd?.stop();
+    await etcd?.stop();
   }
 }

@@ -4,7 +4,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { freePort, waitFor } from "./lib.mjs";
+import { freePorts, startWithRetries, waitFor } from "./lib.mjs";
 
 export function etcdBinary() {
   const found = spawnSync("etcd", ["--version"], { encoding: "utf8" });
@@ -13,58 +13,54 @@ export function etcdBinary() {
 
 const b64 = (text) => Buffer.from(text).toString("base64");
 
+/**
+ * Start a `size`-member etcd cluster and wait until every member answers and one leads (with new
+ * ports if a member could not bind its own). Call stop() at the end.
+ */
 export async function startEtcd(size = 3) {
-  const work = mkdtempSync(join(tmpdir(), "cfg-bench-etcd-"));
   const names = Array.from({ length: size }, (_, i) => `e${i + 1}`);
-  const client = [];
-  const peer = [];
-  for (const _ of names) {
-    client.push(await freePort());
-    peer.push(await freePort());
-  }
-  const initial = names.map((name, i) => `${name}=http://127.0.0.1:${peer[i]}`).join(",");
-  const children = names.map((name, i) =>
-    spawn(
-      "etcd",
-      [
-        ...["--name", name, "--data-dir", join(work, name)],
-        ...["--listen-client-urls", `http://127.0.0.1:${client[i]}`],
-        ...["--advertise-client-urls", `http://127.0.0.1:${client[i]}`],
-        ...["--listen-peer-urls", `http://127.0.0.1:${peer[i]}`],
-        ...["--initial-advertise-peer-urls", `http://127.0.0.1:${peer[i]}`],
-        ...[
-          "--initial-cluster",
-          initial,
-          "--initial-cluster-state",
-          "new",
-          "--initial-cluster-token",
-          "bench",
+  const { value, ...started } = await startWithRetries("etcd", async () => {
+    const work = mkdtempSync(join(tmpdir(), "cfg-bench-etcd-"));
+    const ports = await freePorts(2 * size);
+    const client = ports.slice(0, size);
+    const peer = ports.slice(size);
+    const initial = names.map((name, i) => `${name}=http://127.0.0.1:${peer[i]}`).join(",");
+    const children = names.map((name, i) =>
+      spawn(
+        "etcd",
+        [
+          ...["--name", name, "--data-dir", join(work, name)],
+          ...["--listen-client-urls", `http://127.0.0.1:${client[i]}`],
+          ...["--advertise-client-urls", `http://127.0.0.1:${client[i]}`],
+          ...["--listen-peer-urls", `http://127.0.0.1:${peer[i]}`],
+          ...["--initial-advertise-peer-urls", `http://127.0.0.1:${peer[i]}`],
+          ...["--initial-cluster", initial, "--initial-cluster-state", "new"],
+          ...["--initial-cluster-token", "bench", "--log-level", "error", "--logger", "zap"],
         ],
-        ...["--log-level", "error", "--logger", "zap"],
-      ],
-      { stdio: "ignore" },
-    ),
-  );
-  const url = (i) => `http://127.0.0.1:${client[i]}`;
-  const stop = () => {
-    for (const child of children) child.kill("SIGKILL");
-    rmSync(work, { recursive: true, force: true });
-  };
-  try {
-    const status = async (i) =>
-      (await fetch(`${url(i)}/v3/maintenance/status`, { method: "POST", body: "{}" })).json();
-    const leader = await waitFor("an etcd leader", async () => {
-      for (let i = 0; i < size; i++) {
-        const s = await status(i);
-        if (s.leader && s.leader === s.header.member_id) return i;
-      }
-      return undefined;
-    });
-    return { url, leader, follower: (leader + 1) % size, children, stop };
-  } catch (error) {
-    stop();
-    throw error;
-  }
+        { stdio: "ignore" },
+      ),
+    );
+    const url = (i) => `http://127.0.0.1:${client[i]}`;
+    const stop = async () => {
+      for (const child of children) child.kill("SIGKILL");
+      rmSync(work, { recursive: true, force: true });
+    };
+    const ready = () =>
+      waitFor("every etcd member and a leader", async () => {
+        const statuses = await Promise.all(
+          names.map(async (_, i) =>
+            (await fetch(`${url(i)}/v3/maintenance/status`, { method: "POST", body: "{}" })).json(),
+          ),
+        );
+        const leader = statuses.findIndex((s) => s.leader && s.leader === s.header?.member_id);
+        return leader >= 0 && statuses.every((s) => s.leader === statuses[leader].leader)
+          ? leader
+          : undefined;
+      });
+    return { children, stop, ready, url };
+  });
+  const leader = value;
+  return { ...started, leader, follower: (leader + 1) % size };
 }
 
 /** The same workloads as cfgd's, in etcd's API: keys k0..k999, values of ~256 bytes. */

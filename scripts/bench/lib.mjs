@@ -9,13 +9,51 @@ import { Pool } from "undici";
 
 export const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 
-export const freePort = () =>
-  new Promise((done) => {
-    const server = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => done(port));
+export const freePort = async () => (await freePorts(1))[0];
+
+/**
+ * `count` distinct free ports: every listener stays open until all are chosen, so one call never
+ * hands out the same port twice (a port closed and asked for again may come back at once).
+ */
+export async function freePorts(count) {
+  const servers = await Promise.all(
+    Array.from(
+      { length: count },
+      () =>
+        new Promise((done) => {
+          const server = createServer().listen(0, "127.0.0.1", () => done(server));
+        }),
+    ),
+  );
+  const ports = servers.map((server) => server.address().port);
+  await Promise.all(servers.map((server) => new Promise((done) => server.close(done))));
+  return ports;
+}
+
+/**
+ * Start processes with `launch()` until all of them come up: another process on the machine (a
+ * test running beside the bench) may take a chosen port before the child binds it, and that child
+ * then exits at once. `launch` returns { children, ready, stop }; `ready()` resolves when all are up.
+ */
+export async function startWithRetries(what, launch, attempts = 3) {
+  for (let attempt = 1; ; attempt++) {
+    const started = await launch();
+    const exited = new Promise((_, fail) => {
+      for (const child of started.children)
+        child.once("exit", (code, signal) =>
+          fail(new Error(`${what}: a process exited while starting (${signal ?? `exit code ${code}`})`)),
+        );
     });
-  });
+    exited.catch(() => {});
+    try {
+      return { ...started, value: await Promise.race([started.ready(), exited]) };
+    } catch (error) {
+      await started.stop();
+      if (attempt >= attempts) throw error;
+      console.error(`${error.message}; starting again on other ports`);
+    }
+  }
+}
 
 export async function waitFor(what, probe, timeoutMs = 30_000) {
   const deadline = Date.now() + timeoutMs;
@@ -31,55 +69,56 @@ export async function waitFor(what, probe, timeoutMs = 30_000) {
 
 /** Start `size` cfgd nodes (fsync on) and wait for a leader. Await stop() in a finally. */
 export async function startCluster(size = 3, extraArgs = []) {
-  const work = mkdtempSync(join(tmpdir(), "cfg-bench-"));
   const ids = Array.from({ length: size }, (_, i) => `n${i + 1}`);
-  const ports = [];
-  for (const _ of ids) ports.push(await freePort());
-  const peers = ids.map((id, i) => `${id}=http://127.0.0.1:${ports[i]}`).join(",");
-  const children = ids.map((id, i) =>
-    spawn(
-      process.execPath,
-      [
-        ...(process.env.CFG_BENCH_NODE_ARGS ?? "").split(" ").filter(Boolean),
-        join(root, "packages/daemon/bin/cfgd.js"),
-        ...["--node-id", id, "--listen", `127.0.0.1:${ports[i]}`, "--peers", peers],
-        // Throughput is measured here, not the per-address read limit (500/s by default).
-        ...["--data-dir", join(work, id), "--log-level", "warn", "--read-rate-limit", "0", ...extraArgs],
-      ],
-      { stdio: "ignore", env: { ...process.env, CFGD_CLUSTER_SECRET: "bench-cluster-secret-0123456789" } },
-    ),
-  );
-  const url = (i) => `http://127.0.0.1:${ports[i]}`;
-  // With --cpu-prof in CFG_BENCH_NODE_ARGS the nodes must exit by themselves to write their
-  // profiles: SIGTERM, then SIGKILL for any still there after 5 s.
-  const profiling = (process.env.CFG_BENCH_NODE_ARGS ?? "").includes("--cpu-prof");
-  const stop = async () => {
-    if (profiling) {
-      const exited = children.map((child) =>
-        child.exitCode !== null || child.signalCode !== null
-          ? Promise.resolve()
-          : new Promise((done) => child.once("exit", done)),
-      );
-      for (const child of children) child.kill("SIGTERM");
-      await Promise.race([Promise.all(exited), new Promise((done) => setTimeout(done, 5_000))]);
-    }
-    for (const child of children) child.kill("SIGKILL");
-    rmSync(work, { recursive: true, force: true });
-  };
-  try {
-    for (let i = 0; i < size; i++)
-      await waitFor(`node ${i + 1}`, async () => ((await fetch(`${url(i)}/readyz`)).ok ? true : undefined));
-    const token = readFileSync(join(work, "n1", "admin-token"), "utf8").trim();
-    const auth = { authorization: `Bearer ${token}`, "content-type": "application/json" };
-    const leader = await waitFor("a leader", async () => {
-      const view = await (await fetch(`${url(0)}/v1/cluster`, { headers: auth })).json();
-      return view.leader ? ids.indexOf(view.leader) : undefined;
-    });
-    return { ids, url, auth, token, leader, follower: (leader + 1) % size, children, stop };
-  } catch (error) {
-    await stop();
-    throw error;
-  }
+  const { value, ...started } = await startWithRetries("cfgd", async () => {
+    const work = mkdtempSync(join(tmpdir(), "cfg-bench-"));
+    const ports = await freePorts(size);
+    const peers = ids.map((id, i) => `${id}=http://127.0.0.1:${ports[i]}`).join(",");
+    const children = ids.map((id, i) =>
+      spawn(
+        process.execPath,
+        [
+          ...(process.env.CFG_BENCH_NODE_ARGS ?? "").split(" ").filter(Boolean),
+          join(root, "packages/daemon/bin/cfgd.js"),
+          ...["--node-id", id, "--listen", `127.0.0.1:${ports[i]}`, "--peers", peers],
+          // Throughput is measured here, not the per-address read limit (500/s by default).
+          ...["--data-dir", join(work, id), "--log-level", "warn", "--read-rate-limit", "0", ...extraArgs],
+        ],
+        { stdio: "ignore", env: { ...process.env, CFGD_CLUSTER_SECRET: "bench-cluster-secret-0123456789" } },
+      ),
+    );
+    const url = (i) => `http://127.0.0.1:${ports[i]}`;
+    // With --cpu-prof in CFG_BENCH_NODE_ARGS the nodes must exit by themselves to write their
+    // profiles: SIGTERM, then SIGKILL for any still there after 5 s.
+    const profiling = (process.env.CFG_BENCH_NODE_ARGS ?? "").includes("--cpu-prof");
+    const stop = async () => {
+      if (profiling) {
+        const exited = children.map((child) =>
+          child.exitCode !== null || child.signalCode !== null
+            ? Promise.resolve()
+            : new Promise((done) => child.once("exit", done)),
+        );
+        for (const child of children) child.kill("SIGTERM");
+        await Promise.race([Promise.all(exited), new Promise((done) => setTimeout(done, 5_000))]);
+      }
+      for (const child of children) child.kill("SIGKILL");
+      rmSync(work, { recursive: true, force: true });
+    };
+    const ready = async () => {
+      for (let i = 0; i < size; i++)
+        await waitFor(`node ${i + 1}`, async () => ((await fetch(`${url(i)}/readyz`)).ok ? true : undefined));
+      const token = readFileSync(join(work, "n1", "admin-token"), "utf8").trim();
+      const auth = { authorization: `Bearer ${token}`, "content-type": "application/json" };
+      const leader = await waitFor("a leader", async () => {
+        const view = await (await fetch(`${url(0)}/v1/cluster`, { headers: auth })).json();
+        return view.leader ? ids.indexOf(view.leader) : undefined;
+      });
+      return { url, auth, token, leader };
+    };
+    return { children, stop, ready };
+  });
+  const { url, auth, token, leader } = value;
+  return { ids, url, auth, token, leader, follower: (leader + 1) % size, ...started };
 }
 
 export function percentile(sorted, p) {
