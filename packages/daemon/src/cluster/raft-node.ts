@@ -6,7 +6,7 @@
  * Per Ready batch: as leader, send the appends that carry new entries first (thesis 10.2.1, see
  * Ready.leaderMaySendFirst); write hard state, entries and snapshot in ONE raft.db transaction and
  * flush it (group commit; off the event loop through WalSync, so requests keep arriving and make
- * the next batch; no flush when only the commit index moved); then send the rest, apply committed
+ * the next batch; nothing is written when only the commit index moved); then send the rest, apply committed
  * entries in one state.db transaction with the applied index, resolve the proposers and
  * linearizable reads that were waiting, and advance. Messages that only carry a new commit index
  * wait until the leader's own clients are answered.
@@ -199,7 +199,11 @@ export class RaftNode implements Proposer {
       const notices = this.notices.filter((n) => !first.some((m) => m.to === n.to));
       this.notices = [];
       if (notices.length + first.length > 0) this.options.transport.send([...notices, ...first]);
-      if (ready.entries.length > 0 || ready.hardState || ready.snapshot) {
+      // A Ready whose hard state moved only its commit index is not written at all: nothing
+      // waits on a commit index being durable, and after a restart RawNode takes the applied
+      // index of state.db as committed and learns the rest from the leader. (etcd writes it
+      // without an fsync; here that was a raft.db transaction per commit on every node.)
+      if (ready.entries.length > 0 || ready.mustSync || ready.snapshot) {
         const span = tracer().startSpan("cfgd.raft.persist", {
           attributes: { "raft.entries": ready.entries.length },
         });
@@ -234,16 +238,7 @@ export class RaftNode implements Proposer {
           );
           break;
         }
-        // Like etcd: fsync only when the Ready carries entries, a new term or vote, or a
-        // snapshot. A commit index alone is written without one: after a power loss it is
-        // learned again from the leader (and never below what state.db applied, see RawNode).
-        const sync = ready.mustSync || ready.snapshot !== undefined;
-        if (!sync) this.options.raftDb.pragma("synchronous = NORMAL");
-        try {
-          this.persist(ready);
-        } finally {
-          if (!sync) this.options.raftDb.pragma("synchronous = FULL");
-        }
+        this.persist(ready);
         done();
       }
       this.finish(ready, first);

@@ -4,7 +4,8 @@
  * The driver's persistence contract, for every Ready it takes:
  *   1. Durably persist `hardState`, `entries` (replacing any stored suffix from the first new
  *      index) and `snapshot`, in that order or atomically. A vote or an entry must be on disk
- *      before any message that depends on it leaves the node.
+ *      before any message that depends on it leaves the node. A hardState that moves only the
+ *      commit index need not be written: on restart the applied index counts as committed.
  *   2. Send `messages`. A leader may send RawNode.sentFirst(ready) before step 1 (see
  *      Ready.leaderMaySendFirst), provided it steps no message until step 1 is done.
  *   3. Apply `snapshot` (if any) to the state machine, then `committedEntries` in order, storing the
