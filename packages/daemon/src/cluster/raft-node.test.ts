@@ -199,6 +199,26 @@ describe("RaftNode: the driver under cfgd's state machine", () => {
     expect(cluster.nodes.get(down)!.service.getConfig("shop", "a").value).toBe(5);
   });
 
+  it("writes nothing to raft.db for a commit index alone; a restarted node counts what it applied as committed", async () => {
+    cluster = new TestCluster();
+    for (const id of IDS) cluster.start(id);
+    const leader = await cluster.leader();
+    await cluster.nodes.get(leader)!.service.createProject("shop", "test");
+    for (let i = 1; i <= 3; i++) await push(cluster.nodes.get(leader)!.service, i - 1, i);
+    const id = IDS.find((n) => n !== leader)!;
+    const follower = cluster.nodes.get(id)!;
+    await cluster.until(() => follower.machine.store.project("shop")?.revision === 3);
+    const applied = follower.machine.appliedIndex;
+    // The commit of the last entry came alone (an append without entries): it was not written.
+    expect(follower.storage.initialState().hardState.commit).toBeLessThan(applied);
+    cluster.stop(id);
+    cluster.cut.add(id); // what it knows at start comes from its own files
+    cluster.start(id);
+    const restarted = cluster.nodes.get(id)!;
+    expect(restarted.node.raw.raft.log.committed).toBe(applied);
+    expect(restarted.service.getConfig("shop", "a").value).toBe(3);
+  });
+
   it("a leader cut off from its quorum fails writes and reads with no_quorum, and nothing is reported done", async () => {
     cluster = new TestCluster();
     for (const id of IDS) cluster.start(id);
