@@ -106,7 +106,7 @@ export function intParam(c: Context, name: string): number {
 
 /** `If-Match: "3"` or `If-Match: 3`; 0 means the key must not exist yet. */
 export function ifMatch(c: Context): number | undefined {
-  const raw = c.req.header("if-match");
+  const raw = requestHeader(c, "if-match");
   if (raw === undefined) return undefined;
   const text = raw
     .trim()

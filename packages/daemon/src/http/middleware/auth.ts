@@ -5,6 +5,7 @@ import { matchedRoutes } from "hono/route";
 import type { AuditScope } from "../../audit/audit-scope.js";
 import type { Authenticator, Principal, RoleLookup } from "../../auth/authenticator.js";
 import { type Rule, roleAtLeast } from "../rbac.js";
+import { requestHeader } from "../request.js";
 
 export type AuthEnv = {
   Variables: {
@@ -61,7 +62,10 @@ export function authorize(rules: Record<string, Rule>, authenticator: Authentica
     if (!rule) throw new CfgError("forbidden", `no access rule for ${route.method} ${route.path}`);
     c.set("rule", rule);
     if (rule.who === "anyone") return next();
-    const principal = await principalOf(authenticator, c.req.header("authorization"));
+    const principal = await principalOf(
+      authenticator,
+      requestHeader(c as unknown as Context, "authorization"),
+    );
     c.set("principal", principal);
     if (rule.who === "user" && principal.kind === "apikey") {
       throw new CfgError("forbidden", "an API key can only read its project's configs");

@@ -1,7 +1,7 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
-import { incomingOf } from "../request.js";
+import { incomingOf, requestHeader } from "../request.js";
 
 /** Set by a follower that forwards a request to the leader: the original caller's address. */
 export const CLIENT_ADDRESS_HEADER = "x-cfg-client-address";
@@ -24,8 +24,8 @@ function socketAddress(c: Context): string | null {
 export function clientAddresses(secret?: string) {
   return createMiddleware(async (c, next) => {
     let address = socketAddress(c);
-    const claimed = c.req.header(CLIENT_ADDRESS_HEADER);
-    const mac = c.req.header(CLIENT_ADDRESS_MAC_HEADER);
+    const claimed = requestHeader(c, CLIENT_ADDRESS_HEADER);
+    const mac = requestHeader(c, CLIENT_ADDRESS_MAC_HEADER);
     if (secret && claimed && mac) {
       const expected = Buffer.from(addressMac(secret, claimed));
       const given = Buffer.from(mac);

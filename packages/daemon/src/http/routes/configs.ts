@@ -11,6 +11,7 @@ import {
   keyParam,
   projectParam,
   readJson,
+  requestHeader,
 } from "../request.js";
 
 const etag = (version: number) => `"${version}"`;
@@ -45,7 +46,7 @@ export function configRoutes(service: ConfigService, limits: { maxValueBytes: nu
       );
       c.header("X-Cfg-Revision", String(entry.revision));
       c.header("ETag", etag(entry.version));
-      const inm = c.req.header("if-none-match");
+      const inm = requestHeader(c, "if-none-match");
       if (inm?.split(",").some((tag) => tag.trim().replace(/^W\//, "") === etag(entry.version))) {
         return c.body(null, 304);
       }

@@ -9,7 +9,7 @@ import { streamSSE } from "hono/streaming";
 import type { ConfigService } from "../../services/config-service.js";
 import { MAX_WAIT_MS, type WatchService } from "../../services/watch-service.js";
 import type { AuthEnv } from "../middleware/auth.js";
-import { consistencyParam, intQuery, keyParam, projectParam } from "../request.js";
+import { consistencyParam, intQuery, keyParam, projectParam, requestHeader } from "../request.js";
 
 const etag = (version: number) => `"${version}"`;
 
@@ -84,7 +84,7 @@ export function readRoutes(
       c.header("X-Cfg-Revision", String(entry.revision));
       c.header("ETag", etag(entry.version));
       c.header("Cache-Control", "no-cache");
-      const inm = c.req.header("if-none-match");
+      const inm = requestHeader(c, "if-none-match");
       if (inm?.split(",").some((tag) => tag.trim().replace(/^W\//, "") === etag(entry.version))) {
         return c.body(null, 304);
       }
