@@ -409,7 +409,9 @@ export class StateMachine {
         op: "put",
         key,
         fromVersion: current?.version ?? 0,
-        toVersion: this.store.nextVersion(command.project, key),
+        // While a key exists its row holds its latest version; only a new or re-created key
+        // needs the history's (versions keep counting across deletes).
+        toVersion: current ? current.version + 1 : this.store.nextVersion(command.project, key),
         ...(current ? { before: StateStore.parseValue(current.value) } : {}),
         after: value,
         text: canonical.text,
@@ -457,6 +459,8 @@ export class StateMachine {
         change.key,
         change.text,
         change.sha256,
+        // A deletion is a version too (its value null): the one after the deleted value's.
+        change.op === "put" ? change.toVersion : change.fromVersion + 1,
         revision,
         command.meta.at,
       ),

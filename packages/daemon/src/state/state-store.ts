@@ -195,16 +195,16 @@ export class StateStore {
     return ((this.s.lastVersion.get(project, key) as number | null) ?? 0) + 1;
   }
 
-  /** Write a key's new value (null: delete) as a new version at `revision`. Returns the version. */
+  /** Write a key's new value (null: delete) as `version` at `revision`. Returns the version. */
   writeKey(
     project: string,
     key: string,
     text: string | null,
     sha256: string | null,
+    version: number,
     revision: number,
     at: string,
   ): number {
-    const version = this.nextVersion(project, key);
     this.s.insertVersion.run(project, key, version, revision, text, sha256);
     if (text === null) this.s.deleteConfig.run(project, key);
     else this.s.upsertConfig.run(project, key, text, sha256, version, revision, at);
