@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { createMiddleware } from "hono/factory";
 import { requestHeader } from "../request.js";
+import { setHeader } from "../response.js";
 import type { AuthEnv } from "./auth.js";
 
 /** The security headers of every answer: those of Hono's secureHeaders() defaults. */
@@ -28,8 +29,8 @@ export function responseHeaders() {
   return createMiddleware<AuthEnv>(async (c, next) => {
     const requestId = requestHeader(c, "x-request-id") ?? randomUUID();
     c.set("requestId", requestId);
-    c.header("X-Request-Id", requestId);
-    for (const [name, value] of SECURITY_HEADERS) c.header(name, value);
+    setHeader(c, "X-Request-Id", requestId);
+    for (const [name, value] of SECURITY_HEADERS) setHeader(c, name, value);
     await next();
   });
 }

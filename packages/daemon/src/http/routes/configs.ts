@@ -13,6 +13,7 @@ import {
   readJson,
   requestHeader,
 } from "../request.js";
+import { setHeader } from "../response.js";
 
 const etag = (version: number) => `"${version}"`;
 
@@ -24,7 +25,7 @@ export function configRoutes(service: ConfigService, limits: { maxValueBytes: nu
       const manifest = await service.read(consistencyParam(c, "linearizable"), () =>
         service.manifest(project),
       );
-      c.header("X-Cfg-Revision", String(manifest.revision));
+      setHeader(c, "X-Cfg-Revision", String(manifest.revision));
       return c.json(manifest);
     })
     .get("/:project/configs", async (c) => {
@@ -34,7 +35,7 @@ export function configRoutes(service: ConfigService, limits: { maxValueBytes: nu
       const list = await service.read(consistencyParam(c, "linearizable"), () =>
         service.listConfigs(project, prefix, values),
       );
-      c.header("X-Cfg-Revision", String(list.revision));
+      setHeader(c, "X-Cfg-Revision", String(list.revision));
       return c.json(list);
     })
     .get("/:project/configs/:key{.+}", async (c) => {
@@ -44,8 +45,8 @@ export function configRoutes(service: ConfigService, limits: { maxValueBytes: nu
       const entry = await service.read(consistencyParam(c, "linearizable"), () =>
         service.getConfig(project, key, revision),
       );
-      c.header("X-Cfg-Revision", String(entry.revision));
-      c.header("ETag", etag(entry.version));
+      setHeader(c, "X-Cfg-Revision", String(entry.revision));
+      setHeader(c, "ETag", etag(entry.version));
       const inm = requestHeader(c, "if-none-match");
       if (inm?.split(",").some((tag) => tag.trim().replace(/^W\//, "") === etag(entry.version))) {
         return c.body(null, 304);
@@ -58,15 +59,15 @@ export function configRoutes(service: ConfigService, limits: { maxValueBytes: nu
       const value = await readJson<JsonValue>(c);
       checkValueSize(key, value, limits.maxValueBytes);
       const { entry } = await service.putKey(project, key, value, ifMatch(c), actorOf(c));
-      c.header("ETag", etag(entry.version));
-      c.header("X-Cfg-Revision", String(entry.revision));
+      setHeader(c, "ETag", etag(entry.version));
+      setHeader(c, "X-Cfg-Revision", String(entry.revision));
       return c.json(entry);
     })
     .delete("/:project/configs/:key{.+}", async (c) => {
       const project = projectParam(c);
       const key = keyParam(c);
       const result = await service.deleteKey(project, key, ifMatch(c), actorOf(c));
-      c.header("X-Cfg-Revision", String(result.revision));
+      setHeader(c, "X-Cfg-Revision", String(result.revision));
       return c.json(result);
     });
 }

@@ -5,6 +5,7 @@ import type { IdentityService } from "../../services/identity-service.js";
 import { actorOf } from "../middleware/audit.js";
 import type { AuthEnv } from "../middleware/auth.js";
 import { consistencyParam, projectParam, readJson, requireObject } from "../request.js";
+import { setHeader } from "../response.js";
 
 /** `identity`: listings show only the caller's projects, and a deleted project loses its members and keys. */
 export function projectRoutes(service: ConfigService, identity?: IdentityService) {
@@ -26,7 +27,7 @@ export function projectRoutes(service: ConfigService, identity?: IdentityService
       const info = await service.read(consistencyParam(c, "linearizable"), () =>
         service.projectInfo(project),
       );
-      c.header("X-Cfg-Revision", String(info.revision));
+      setHeader(c, "X-Cfg-Revision", String(info.revision));
       return c.json(info);
     })
     .delete("/:project", async (c) => {

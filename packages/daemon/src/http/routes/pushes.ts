@@ -14,6 +14,7 @@ import {
   readJson,
   requireObject,
 } from "../request.js";
+import { setHeader } from "../response.js";
 
 function parseChanges(raw: unknown, maxValueBytes: number): ChangeOp[] {
   if (!Array.isArray(raw))
@@ -96,7 +97,7 @@ export function pushRoutes(
         }
       }
       const result = await service.push(project, request, actorOf(c));
-      c.header("X-Cfg-Revision", String(result.revision));
+      setHeader(c, "X-Cfg-Revision", String(result.revision));
       return c.json(result);
     })
     .get("/:project/pushes", async (c) => {
@@ -106,7 +107,7 @@ export function pushRoutes(
       const list = await service.read(consistencyParam(c, "linearizable"), () =>
         service.revisions(project, before, limit),
       );
-      c.header("X-Cfg-Revision", String(list.revision));
+      setHeader(c, "X-Cfg-Revision", String(list.revision));
       return c.json(list);
     })
     .get("/:project/pushes/:revision", async (c) => {
@@ -147,7 +148,7 @@ export function pushRoutes(
         }
       }
       const result = await service.rollback(project, request, actorOf(c));
-      c.header("X-Cfg-Revision", String(result.revision));
+      setHeader(c, "X-Cfg-Revision", String(result.revision));
       return c.json(result);
     });
 }

@@ -10,6 +10,7 @@ import type { ConfigService } from "../../services/config-service.js";
 import { MAX_WAIT_MS, type WatchService } from "../../services/watch-service.js";
 import type { AuthEnv } from "../middleware/auth.js";
 import { consistencyParam, intQuery, keyParam, projectParam, requestHeader } from "../request.js";
+import { setHeader } from "../response.js";
 
 const etag = (version: number) => `"${version}"`;
 
@@ -67,7 +68,7 @@ export function readRoutes(
         }
         if (!changed) {
           // Nothing changed while we waited: 304 with the revision to wait from next time.
-          c.header("X-Cfg-Revision", String(watch.projectRevision(project) ?? index));
+          setHeader(c, "X-Cfg-Revision", String(watch.projectRevision(project) ?? index));
           return c.body(null, 304);
         }
       }
@@ -78,12 +79,12 @@ export function readRoutes(
         );
       } catch (error) {
         const revision = watch.projectRevision(project);
-        if (revision !== null) c.header("X-Cfg-Revision", String(revision));
+        if (revision !== null) setHeader(c, "X-Cfg-Revision", String(revision));
         throw error;
       }
-      c.header("X-Cfg-Revision", String(entry.revision));
-      c.header("ETag", etag(entry.version));
-      c.header("Cache-Control", "no-cache");
+      setHeader(c, "X-Cfg-Revision", String(entry.revision));
+      setHeader(c, "ETag", etag(entry.version));
+      setHeader(c, "Cache-Control", "no-cache");
       const inm = requestHeader(c, "if-none-match");
       if (inm?.split(",").some((tag) => tag.trim().replace(/^W\//, "") === etag(entry.version))) {
         return c.body(null, 304);
@@ -114,8 +115,8 @@ export function readRoutes(
       }
       const signal = c.req.raw.signal;
       const authorization = c.req.header("authorization");
-      c.header("Cache-Control", "no-cache");
-      c.header("X-Accel-Buffering", "no");
+      setHeader(c, "Cache-Control", "no-cache");
+      setHeader(c, "X-Accel-Buffering", "no");
       return streamSSE(c, async (stream) => {
         let closed = false;
         stream.onAbort(() => {
