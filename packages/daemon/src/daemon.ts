@@ -28,6 +28,12 @@ import { SnapshotStore } from "./storage/snapshot-store.js";
 import { openDatabase } from "./storage/sqlite.js";
 import { SqliteRaftStorage } from "./storage/sqlite-raft-storage.js";
 
+/**
+ * state.db commits its applied batches together this often (see StateMachine): etcd commits its
+ * backend every 100 ms for the same reason, a B-tree page changed by many writes is written once.
+ */
+const STATE_COMMIT_EVERY_MS = 100;
+
 export interface DaemonOptions {
   /** host:port; port 0 picks a free port. */
   listen: string;
@@ -76,7 +82,7 @@ export function openNode(
   const raftDb = openDatabase(join(dataDir, "raft.db"), true);
   const stateDb = openDatabase(join(dataDir, "state.db"), false);
   const logStore = new RaftLogStore(raftDb);
-  const machine = new StateMachine(new StateStore(stateDb));
+  const machine = new StateMachine(new StateStore(stateDb), { commitEveryMs: STATE_COMMIT_EVERY_MS });
   const log = new SingleNodeLog(logStore, machine, options.onFatal, options.metrics?.observer);
   const { replayed } = log.open();
   options.metrics?.bindRaft(() => ({
@@ -217,7 +223,7 @@ export async function openClusterNode(
     }
   }
   const id = clusterId!;
-  const machine = new StateMachine(new StateStore(stateDb));
+  const machine = new StateMachine(new StateStore(stateDb), { commitEveryMs: STATE_COMMIT_EVERY_MS });
   const snapshots = new SnapshotStore(dataDir);
   // Every member's URL: the applied membership once there is one, the flags until then.
   const members = new Map(cluster.peers);
@@ -376,6 +382,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       backup: async () => {
         // Everything committed before the request, even on a follower.
         await node.node.readBarrier();
+        node.machine.flush();
         return takeImage(node.machine.store.db, options.dataDir, {
           clusterId: node.clusterId,
           nodeId: cluster.nodeId,
@@ -418,8 +425,10 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       limits,
       rateLimits,
       watch: new WatchService(node.machine),
-      backup: async () =>
-        takeImage(node.machine.store.db, options.dataDir, { clusterId: null, nodeId: null }),
+      backup: async () => {
+        node.machine.flush();
+        return takeImage(node.machine.store.db, options.dataDir, { clusterId: null, nodeId: null });
+      },
       singleView: () => ({
         nodeId: "single",
         leader: "single",

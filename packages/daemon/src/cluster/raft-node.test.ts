@@ -49,7 +49,8 @@ class TestCluster {
     const dir = this.dir(id);
     const raftDb = openDatabase(join(dir, "raft.db"), true);
     const stateDb = openDatabase(join(dir, "state.db"), false);
-    const machine = new StateMachine(new StateStore(stateDb));
+    // Group commit as cfgd runs it, so snapshots, installs, restarts and closes meet an open transaction.
+    const machine = new StateMachine(new StateStore(stateDb), { commitEveryMs: 50 });
     const storage = new SqliteRaftStorage(raftDb);
     if (storage.isEmpty() && !joiner) storage.bootstrap(IDS.map((n) => ({ id: n, url: `http://${n}.test` })));
     const snapshots = new SnapshotStore(dir);

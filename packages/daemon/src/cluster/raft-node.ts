@@ -311,6 +311,7 @@ export class RaftNode implements Proposer {
     const snapshots = this.options.snapshots;
     if (!snapshots) throw new Error("a snapshot arrived but this node has no snapshot store");
     const ref = decodeRef(snapshot.data);
+    this.options.machine.flush();
     snapshots.install(this.options.machine.store.db, ref);
     this.options.machine.reloaded();
     snapshots.prune(ref.index);
@@ -337,6 +338,7 @@ export class RaftNode implements Proposer {
     const applied = machine.appliedIndex;
     const last = storage.snapshot();
     if (applied > last.meta.index) {
+      machine.flush();
       const ref = snapshots.create(machine.store.db, applied);
       storage.createSnapshot(applied, this.raw.raft.confState(), encodeRef(ref));
       const compactTo = applied - (this.options.catchUpEntries ?? 5_000);
@@ -657,6 +659,7 @@ export class RaftNode implements Proposer {
 
   async close(): Promise<void> {
     this.stopped = true;
+    this.options.machine.flush();
     this.walSync?.close();
     if (this.ticker) clearInterval(this.ticker);
     for (const waiter of [...this.waiters.values(), ...this.reads.values()]) {

@@ -125,6 +125,7 @@ export class SingleNodeLog implements Proposer {
   async close(): Promise<void> {
     this.closed = true;
     if (this.queue.length > 0) this.flush();
+    this.state.flush();
   }
 }
 

@@ -3,6 +3,15 @@
  * clock, no randomness: time and actor come in the command), and a command either applies whole
  * or changes nothing: each runs in its own savepoint, and a rejected one (conflict, validation
  * failure, missing project) is rolled back while its log index still counts as applied.
+ *
+ * Group commit (`commitEveryMs` > 0), as etcd batches its backend's commits: applied batches go
+ * into one open state.db transaction that is committed every `commitEveryMs`, each batch in its own
+ * savepoint with its applied index. Reads on this connection (the only one) see what is applied
+ * at once; the COMMIT only records progress. Durability is raft.db's: every entry applied here is
+ * already fsynced there. Killed before a COMMIT, state.db comes back at the last one, with its
+ * applied index, and the driver applies the later entries again from raft.db (which compacts only
+ * behind a snapshot, and a snapshot commits first). Anything that needs state.db outside a
+ * transaction (a snapshot or backup image, installing a snapshot, closing) calls flush() first.
  */
 import {
   CfgError,
@@ -74,7 +83,28 @@ export class StateMachine {
   /** The applied index as of the last committed batch; read from state.db when unknown. */
   private applied: number | null = null;
 
-  constructor(readonly store: StateStore) {}
+  /** The open group transaction's COMMIT, when one is scheduled. */
+  private commitTimer: NodeJS.Timeout | null = null;
+
+  constructor(
+    readonly store: StateStore,
+    private readonly options: { commitEveryMs?: number } = {},
+  ) {}
+
+  /** Commit the open group transaction, if there is one (see the header). */
+  flush(): void {
+    if (this.commitTimer) clearTimeout(this.commitTimer);
+    this.commitTimer = null;
+    if (this.store.db.open && this.store.db.inTransaction) this.store.db.exec("COMMIT");
+  }
+
+  private openGroup(): void {
+    const every = this.options.commitEveryMs ?? 0;
+    if (every <= 0 || this.store.db.inTransaction) return;
+    this.store.db.exec("BEGIN");
+    this.commitTimer = setTimeout(() => this.flush(), every);
+    this.commitTimer.unref?.();
+  }
 
   get appliedIndex(): number {
     this.applied ??= this.store.appliedIndex();
@@ -102,6 +132,7 @@ export class StateMachine {
       else if (c?.type === "metadata" && "project" in c.op) touched.add(c.op.project);
     }
     this.applied = null;
+    this.openGroup();
     this.store.db.transaction(() => {
       for (const entry of entries) {
         if (entry.member?.url)

@@ -1,0 +1,95 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import Database from "better-sqlite3";
+import { afterEach, describe, expect, it } from "vitest";
+import { openDatabase } from "../storage/sqlite.js";
+import type { Command } from "./commands.js";
+import { type BatchEntry, StateMachine } from "./state-machine.js";
+import { StateStore } from "./state-store.js";
+
+const opened: Database.Database[] = [];
+afterEach(() => {
+  for (const db of opened.splice(0)) if (db.open) db.close();
+});
+
+function open(file: string, commitEveryMs: number) {
+  const db = openDatabase(file, false);
+  opened.push(db);
+  return new StateMachine(new StateStore(db), { commitEveryMs });
+}
+
+const meta = (n: number) => ({ id: `c${n}`, actor: "test", at: "2026-01-01T00:00:00.000Z" });
+const entries: BatchEntry[] = [
+  { index: 1, command: { type: "create-project", name: "shop", meta: meta(1) } as Command },
+  ...[2, 3, 4].map((index) => ({
+    index,
+    command: {
+      type: "put-key",
+      project: "shop",
+      key: "a",
+      value: { n: index },
+      meta: meta(index),
+    } as Command,
+  })),
+];
+
+/** What another connection (another process, after a crash) finds in the file. */
+function onDisk(file: string): { applied: number; value: string | undefined } {
+  const db = new Database(file, { readonly: true });
+  try {
+    const applied = Number(
+      (db.prepare("SELECT v FROM meta WHERE k = 'applied_index'").pluck().get() as string | undefined) ?? 0,
+    );
+    const value = db
+      .prepare("SELECT value FROM configs WHERE project = 'shop' AND key = 'a'")
+      .pluck()
+      .get() as string | undefined;
+    return { applied, value };
+  } finally {
+    db.close();
+  }
+}
+
+describe("StateMachine group commit", () => {
+  it("shows applied batches on its own connection at once and commits them together later", async () => {
+    const file = join(mkdtempSync(join(tmpdir(), "state-group-")), "state.db");
+    const machine = open(file, 200);
+    machine.applyBatch(entries.slice(0, 2));
+    machine.applyBatch(entries.slice(2));
+    expect(machine.appliedIndex).toBe(4);
+    expect(machine.store.config("shop", "a")?.value).toBe('{"n":4}');
+    expect(onDisk(file)).toEqual({ applied: 0, value: undefined });
+    // The COMMIT comes by itself, within the interval.
+    const deadline = Date.now() + 2_000;
+    while (onDisk(file).applied === 0 && Date.now() < deadline) await sleep(20);
+    expect(onDisk(file)).toEqual({ applied: 4, value: '{"n":4}' });
+  });
+
+  it("killed before its COMMIT, comes back at the last one, and applying the rest again gives the same state", () => {
+    const file = join(mkdtempSync(join(tmpdir(), "state-group-")), "state.db");
+    const machine = open(file, 60_000);
+    machine.applyBatch(entries.slice(0, 2));
+    machine.flush();
+    machine.applyBatch(entries.slice(2));
+    // Closing with the transaction open rolls it back, as a crash does.
+    machine.store.db.close();
+    const again = open(file, 60_000);
+    expect(again.appliedIndex).toBe(2);
+    expect(again.store.config("shop", "a")?.value).toBe('{"n":2}');
+    const outcomes = again.applyBatch(entries.filter((e) => e.index > again.appliedIndex));
+    expect(outcomes.every((o) => o.ok)).toBe(true);
+    again.flush();
+    expect(onDisk(file)).toEqual({ applied: 4, value: '{"n":4}' });
+    expect(again.store.config("shop", "a")?.version).toBe(3);
+  });
+
+  it("without an interval, every batch is its own transaction", () => {
+    const file = join(mkdtempSync(join(tmpdir(), "state-group-")), "state.db");
+    const machine = open(file, 0);
+    machine.applyBatch(entries.slice(0, 2));
+    expect(machine.store.db.inTransaction).toBe(false);
+    expect(onDisk(file)).toEqual({ applied: 2, value: '{"n":2}' });
+  });
+});
