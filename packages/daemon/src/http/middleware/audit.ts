@@ -5,7 +5,7 @@ import { createMiddleware } from "hono/factory";
 import { type Actor, type AuditDraft, AuditScope } from "../../audit/audit-scope.js";
 import type { Logger } from "../../logger.js";
 import type { AuditResult, MetadataStore } from "../../metadata/port.js";
-import { type AuthEnv, pathParam, routeOf } from "./auth.js";
+import { type AuthEnv, pathParams, routeOf } from "./auth.js";
 import { clientAddress } from "./client-address.js";
 
 const TARGETS = ["key", "userId", "id", "name", "revision"];
@@ -37,18 +37,15 @@ export function audit(
       const rule = c.get("rule");
       const route = routeOf(c as unknown as Context);
       if (!rule || !route) return null;
+      const params = pathParams(route.path, c.req.path);
       const target =
-        c.get("auditTarget") ??
-        TARGETS.map((name) => pathParam(route.path.replace(/\{[^}]*\}/g, ""), c.req.path, name)).find(
-          (v) => v !== null,
-        ) ??
-        null;
+        c.get("auditTarget") ?? TARGETS.map((name) => params[name]).find((v) => v !== undefined) ?? null;
       return {
         id: randomUUID(),
         at: now().toISOString(),
         actor: c.get("principal")?.subject ?? "anonymous",
         action: rule.action,
-        project: pathParam(route.path, c.req.path, "project"),
+        project: params.project ?? null,
         target: target && target.length > 512 ? `${target.slice(0, 512)}…` : target,
         address: clientAddress(c as unknown as Context),
       };

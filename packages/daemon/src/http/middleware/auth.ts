@@ -23,17 +23,33 @@ export function routeOf(c: Context) {
   return matchedRoutes(c).find((r) => r.method !== "ALL");
 }
 
+/**
+ * The `:name` values of the matched route's pattern, read from the request path in one pass. A
+ * last `:name{.+}` (a key: `services/api`) takes the rest of the path, as the router matched it.
+ */
+export function pathParams(pattern: string, path: string): Record<string, string> {
+  const names = pattern.split("/");
+  const segments = path.split("/");
+  const params: Record<string, string> = {};
+  for (let i = 0; i < names.length; i++) {
+    const part = names[i]!;
+    if (!part.startsWith(":")) continue;
+    const brace = part.indexOf("{");
+    const rest = part.endsWith("{.+}") && i === names.length - 1;
+    const raw = rest ? segments.slice(i).join("/") : segments[i];
+    if (raw === undefined || raw === "") continue;
+    try {
+      params[brace < 0 ? part.slice(1) : part.slice(1, brace)] = decodeURIComponent(raw);
+    } catch {
+      // Not percent-decodable: the route's own checks refuse it.
+    }
+  }
+  return params;
+}
+
 /** The value of `:name` in the matched route, read from the request path. */
 export function pathParam(pattern: string, path: string, name: string): string | null {
-  const index = pattern.split("/").indexOf(`:${name}`);
-  if (index < 0) return null;
-  const segment = path.split("/")[index];
-  if (segment === undefined) return null;
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    return null;
-  }
+  return pathParams(pattern, path)[name] ?? null;
 }
 
 async function principalOf(authenticator: Authenticator, header: string | undefined): Promise<Principal> {
