@@ -1,7 +1,7 @@
-import { randomUUID } from "node:crypto";
 import { CfgError } from "@cfguardian/shared";
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
+import { auditId } from "../../audit/audit-id.js";
 import { type Actor, type AuditDraft, AuditScope } from "../../audit/audit-scope.js";
 import type { Logger } from "../../logger.js";
 import type { AuditResult, MetadataStore } from "../../metadata/port.js";
@@ -40,9 +40,10 @@ export function audit(
       const params = pathParams(route.path, c.req.path);
       const target =
         c.get("auditTarget") ?? TARGETS.map((name) => params[name]).find((v) => v !== undefined) ?? null;
+      const at = now();
       return {
-        id: randomUUID(),
-        at: now().toISOString(),
+        id: auditId(at.getTime()),
+        at: at.toISOString(),
         actor: c.get("principal")?.subject ?? "anonymous",
         action: rule.action,
         project: params.project ?? null,
