@@ -88,6 +88,11 @@ const parseContext = (cc: ConfChange): ConfContext => {
   }
 };
 
+/** How long a commit notice nobody waits on may wait for an append to ride (see finish). */
+const LAZY_NOTICE_MS = 1;
+/** How long after a forwarded proposal or read a follower's notices go at once. */
+const EAGER_MS = 1_000;
+
 /** An append without entries or a heartbeat for no read: it only carries the commit index. */
 const isNotice = (message: Message): boolean =>
   (message.type === "append" && (message.entries?.length ?? 0) === 0) ||
@@ -121,6 +126,11 @@ export class RaftNode implements Proposer {
   private persisting = false;
   private readonly walSync: WalSync | null;
   private notices: Message[] = [];
+  /** Notices for followers nobody waits on: they ride the next append, or leave after LAZY_NOTICE_MS. */
+  private lazyNotices = new Map<string, Message>();
+  private lazyTimer: NodeJS.Timeout | null = null;
+  /** Followers that forwarded a proposal or a read lately (Date.now() until which they wait on news). */
+  private readonly eagerUntil = new Map<string, number>();
   private stopped = false;
 
   constructor(options: RaftNodeOptions) {
@@ -174,7 +184,12 @@ export class RaftNode implements Proposer {
   /** A message from a peer (the transport calls this). */
   receive(message: Message): void {
     if (this.stopped) return;
-    this.lastContact.set(message.from, Date.now());
+    const now = Date.now();
+    this.lastContact.set(message.from, now);
+    // A follower that forwards a proposal answers its client when it applies the entry, and one
+    // that asks for a read index waits to apply up to it: it needs the commit index at once.
+    if (message.type === "propose" || message.type === "read-index")
+      this.eagerUntil.set(message.from, now + EAGER_MS);
     this.raw.step(message);
     this.schedule();
   }
@@ -198,6 +213,7 @@ export class RaftNode implements Proposer {
       const first = RawNode.sentFirst(ready);
       const notices = this.notices.filter((n) => !first.some((m) => m.to === n.to));
       this.notices = [];
+      for (const m of first) this.lazyNotices.delete(m.to);
       if (notices.length + first.length > 0) this.options.transport.send([...notices, ...first]);
       // A Ready whose hard state moved only its commit index is not written at all: nothing
       // waits on a commit index being durable, and after a restart RawNode takes the applied
@@ -252,9 +268,15 @@ export class RaftNode implements Proposer {
     // With no request of its own waiting here, nothing is worth holding the notices back for: a
     // follower that proposed the entry is waiting for exactly this news.
     const defer = ready.leaderMaySendFirst && this.waiters.size > 0;
+    const now = Date.now();
     for (const message of ready.messages) {
       if (first.includes(message)) continue;
-      if (defer && isNotice(message)) this.notices.push(message);
+      if (ready.leaderMaySendFirst && isNotice(message) && (this.eagerUntil.get(message.to) ?? 0) < now) {
+        // Nobody waits on this follower: the news rides the next append, which under load comes
+        // within the millisecond, instead of a socket write (and an answer) of its own.
+        this.lazyNotices.set(message.to, message);
+        this.lazyTimer ??= setTimeout(() => this.sendLazyNotices(), LAZY_NOTICE_MS);
+      } else if (defer && isNotice(message)) this.notices.push(message);
       else rest.push(message);
     }
     if (rest.length > 0) this.options.transport.send(rest);
@@ -303,6 +325,14 @@ export class RaftNode implements Proposer {
     if (this.notices.length === 0 || this.stopped) return;
     const notices = this.notices;
     this.notices = [];
+    this.options.transport.send(notices);
+  }
+
+  private sendLazyNotices(): void {
+    this.lazyTimer = null;
+    if (this.lazyNotices.size === 0 || this.stopped) return;
+    const notices = [...this.lazyNotices.values()];
+    this.lazyNotices.clear();
     this.options.transport.send(notices);
   }
 
@@ -659,6 +689,7 @@ export class RaftNode implements Proposer {
 
   async close(): Promise<void> {
     this.stopped = true;
+    if (this.lazyTimer) clearTimeout(this.lazyTimer);
     this.options.machine.flush();
     this.walSync?.close();
     if (this.ticker) clearInterval(this.ticker);
