@@ -100,7 +100,7 @@ const program = new Command("cfgd")
     new Option("--snapshot-count <n>", "applied entries between automatic snapshots of state.db")
       .env("CFGD_SNAPSHOT_COUNT")
       .argParser(positiveInt)
-      .default(10_000),
+      .default(100_000),
   )
   .addOption(
     new Option(

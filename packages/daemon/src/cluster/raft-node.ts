@@ -54,7 +54,7 @@ export interface RaftNodeOptions {
   random?: () => number;
   /** Where state.db images live; without it the node never snapshots nor compacts. */
   snapshots?: SnapshotStore;
-  /** Applied entries between automatic snapshots (default 10,000). */
+  /** Applied entries between automatic snapshots (default 100,000, etcd's). */
   snapshotCount?: number;
   /** Entries kept in the log behind a snapshot for followers that are a little behind (5,000). */
   catchUpEntries?: number;
@@ -353,7 +353,7 @@ export class RaftNode implements Proposer {
 
   /** Take a snapshot when enough has been applied since the last one. */
   private maybeSnapshot(): void {
-    const every = this.options.snapshotCount ?? 10_000;
+    const every = this.options.snapshotCount ?? 100_000;
     const applied = this.options.machine.appliedIndex;
     if (applied - this.options.storage.snapshot().meta.index >= every) this.snapshot();
   }
