@@ -9,7 +9,8 @@
  * the next batch; nothing is written when only the commit index moved); then send the rest, apply committed
  * entries in one state.db transaction with the applied index, resolve the proposers and
  * linearizable reads that were waiting, and advance. Messages that only carry a new commit index
- * wait until the leader's own clients are answered.
+ * wait until the leader's own clients are answered; to a follower that forwarded nothing lately
+ * they wait up to LAZY_NOTICE_MS for the next append to carry the news instead.
  *
  * Snapshots: every `snapshotCount` applied entries the driver writes an image of state.db
  * (SnapshotStore), records it in raft.db, and compacts the log up to `catchUpEntries` behind it,

@@ -80,7 +80,7 @@ export class StateMachine {
   /** Published after every applied batch (watchers and blocking reads listen). */
   readonly changes = new ChangeFeed();
 
-  /** The applied index as of the last committed batch; read from state.db when unknown. */
+  /** The applied index as of the last applied batch; read from state.db when unknown. */
   private applied: number | null = null;
 
   /** The open group transaction's COMMIT, when one is scheduled. */

@@ -63,7 +63,7 @@ export function readRoutes(
         if (consistency === "linearizable") await service.read("linearizable", () => null);
         const { changed } = await watch.waitForKey(project, key, index, waitMs, c.req.raw.signal);
         // Access may have been revoked while the read waited.
-        if (stillAllowed && !(await stillAllowed(c.req.header("authorization"), project))) {
+        if (stillAllowed && !(await stillAllowed(requestHeader(c, "authorization"), project))) {
           throw new CfgError("unauthorized", "the credential was revoked while the read waited");
         }
         if (!changed) {
@@ -114,7 +114,7 @@ export function readRoutes(
         after = from === undefined ? current : from - 1;
       }
       const signal = c.req.raw.signal;
-      const authorization = c.req.header("authorization");
+      const authorization = requestHeader(c, "authorization");
       setHeader(c, "Cache-Control", "no-cache");
       setHeader(c, "X-Accel-Buffering", "no");
       return streamSSE(c, async (stream) => {
