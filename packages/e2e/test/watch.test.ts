@@ -143,6 +143,16 @@ describe("reading and watching configs from a 3-node cluster", () => {
     });
     const leader = await c.leader();
     const follower = c.members.find((m) => m !== leader)!;
+    // Ready means it knows a leader and applied what it knows is committed, not that it has caught
+    // up: the old leader restarted just now may still be applying the last test's writes, and a
+    // read of k1 made then would rightly be answered by one of those (a change after its index).
+    const revision = async (m: Member, consistency: string) =>
+      (await c.call<{ revision: number }>(m, "GET", `/v1/projects/shop?consistency=${consistency}`)).body
+        .revision;
+    const target = await revision(leader, "linearizable");
+    await c.until("the follower has caught up", async () =>
+      (await revision(follower, "serializable")) >= target ? true : undefined,
+    );
     const first = await fetch(`${follower.url}/v1/read/shop/k1`, {
       headers: { authorization: `Bearer ${c.token}` },
     });
