@@ -21,6 +21,11 @@ CREATE TABLE IF NOT EXISTS configs (
   updated_at TEXT NOT NULL,
   PRIMARY KEY (project, key)
 ) WITHOUT ROWID;
+-- Every version of every key, values included: one row per change, and a rowid table. As WITHOUT
+-- ROWID it kept each ~300-byte row in the B-tree ordered by (project, key, version), so every write
+-- inserted into a random leaf and split it often; as a rowid table rows go to its end and only
+-- small cells go into the two indexes (apply of one put: about a fifth less time). A file made
+-- before that keeps its layout: the statements are the same for both.
 CREATE TABLE IF NOT EXISTS key_versions (
   project TEXT NOT NULL,
   key TEXT NOT NULL,
@@ -29,7 +34,7 @@ CREATE TABLE IF NOT EXISTS key_versions (
   value TEXT,
   sha256 TEXT,
   PRIMARY KEY (project, key, version)
-) WITHOUT ROWID;
+);
 CREATE INDEX IF NOT EXISTS key_versions_by_revision ON key_versions (project, key, revision);
 CREATE TABLE IF NOT EXISTS revisions (
   project TEXT NOT NULL,

@@ -15,6 +15,7 @@
  */
 import {
   CfgError,
+  type ChangeOp,
   type ConflictEntry,
   canonicalize,
   canonicalJson,
@@ -34,7 +35,7 @@ import { checkSchemaSet, compileSchemaSet } from "@cfguardian/shared/schema-vali
 import { applyMetadataOp } from "../metadata/embedded/apply.js";
 import { ChangeFeed } from "./change-feed.js";
 import type { ApplyOutcome, Command } from "./commands.js";
-import { StateStore } from "./state-store.js";
+import { type ConfigRow, type ProjectRow, StateStore } from "./state-store.js";
 
 interface Desired {
   key: string;
@@ -43,6 +44,15 @@ interface Desired {
 }
 
 interface Prepared extends PlannedChange {
+  text: string | null;
+  sha256: string | null;
+}
+
+/** A key as a revision wrote it: its canonical text and hash (null: deleted) and new version. */
+interface Written {
+  op: ChangeOp["op"];
+  key: string;
+  version: number;
   text: string | null;
   sha256: string | null;
 }
@@ -86,10 +96,18 @@ export class StateMachine {
   /** The open group transaction's COMMIT, when one is scheduled. */
   private commitTimer: NodeJS.Timeout | null = null;
 
+  /**
+   * Runs a function in a transaction (a savepoint inside an open one). Made once: better-sqlite3
+   * builds a new wrapper per transaction() call, which cost more than the savepoint itself.
+   */
+  private readonly inTransaction: (run: () => void) => void;
+
   constructor(
     readonly store: StateStore,
     private readonly options: { commitEveryMs?: number } = {},
-  ) {}
+  ) {
+    this.inTransaction = store.db.transaction((run: () => void) => run());
+  }
 
   /** Commit the open group transaction, if there is one (see the header). */
   flush(): void {
@@ -133,7 +151,7 @@ export class StateMachine {
     }
     this.applied = null;
     this.openGroup();
-    this.store.db.transaction(() => {
+    this.inTransaction(() => {
       for (const entry of entries) {
         if (entry.member?.url)
           this.store.setMember(entry.member.id, entry.member.url, entry.member.promote ?? false);
@@ -143,7 +161,7 @@ export class StateMachine {
         outcomes.push(outcome);
       }
       if (entries.length > 0) this.store.setAppliedIndex(entries[entries.length - 1]!.index);
-    })();
+    });
     if (entries.length > 0) this.applied = entries[entries.length - 1]!.index;
     this.changes.publish(touched);
     return outcomes;
@@ -170,10 +188,10 @@ export class StateMachine {
   /** Run a command against the current state and roll it back: the answer of a dry run. */
   simulate(command: Command): ApplyOutcome {
     try {
-      this.store.db.transaction(() => {
+      this.inTransaction(() => {
         const outcome = this.applyOne(command);
         throw new DryRunDone(outcome);
-      })();
+      });
     } catch (error) {
       if (error instanceof DryRunDone) return error.value as ApplyOutcome;
       throw error;
@@ -184,9 +202,9 @@ export class StateMachine {
   private applyOne(command: Command): ApplyOutcome {
     try {
       let value: unknown;
-      this.store.db.transaction(() => {
+      this.inTransaction(() => {
         value = this.execute(command);
-      })();
+      });
       return { ok: true, value };
     } catch (error) {
       if (error instanceof Rejection) {
@@ -371,9 +389,26 @@ export class StateMachine {
     }
     const value = command.type === "put-key" ? command.value : null;
     const kind: RevisionKind = command.type === "put-key" ? "put" : "delete";
-    const result = this.commit(command, kind, [{ key: command.key, value }], undefined, null, null, null);
-    const row = this.store.config(command.project, command.key);
-    return { push: result, entry: row ? { row, revision: project.revision } : null };
+    const result = this.commitChanges(command, kind, [{ key: command.key, value }], undefined, null, null, null, {
+      project,
+      rows: new Map([[command.key, current]]),
+    });
+    // The key's row as it is now, from what was just written (or what stayed: no change).
+    const written = result.written?.[0];
+    const row: ConfigRow | undefined =
+      command.type === "delete-key"
+        ? undefined
+        : written
+          ? {
+              key: command.key,
+              value: written.text!,
+              sha256: written.sha256!,
+              version: written.version,
+              mod_revision: result.push.revision,
+              updated_at: command.meta.at,
+            }
+          : current;
+    return { push: result.push, entry: row ? { row, revision: result.push.revision } : null };
   }
 
   private changeOneSchema(command: Extract<Command, { type: "put-schema" | "delete-schema" }>): PushResult {
@@ -410,11 +445,28 @@ export class StateMachine {
     git: GitProvenance | null,
     message: string | null,
   ): PushResult {
-    const project = this.requireProject(command.project);
+    return this.commitChanges(command, kind, desired, schemas, rollbackTo, git, message).push;
+  }
+
+  /**
+   * commit(), also returning what each changed key was written as. `known`: the project's row and
+   * keys' rows the caller has just read in this transaction (one lookup less each).
+   */
+  private commitChanges(
+    command: Command & { project: string },
+    kind: RevisionKind,
+    desired: Desired[],
+    schemas: SchemaBinding[] | undefined,
+    rollbackTo: number | null,
+    git: GitProvenance | null,
+    message: string | null,
+    known?: { project: ProjectRow; rows: Map<string, ConfigRow | undefined> },
+  ): { push: PushResult; written: Written[] } {
+    const project = known?.project ?? this.requireProject(command.project);
     const previousRevision = project.revision;
     const changes: Prepared[] = [];
     for (const { key, value } of desired) {
-      const current = this.store.config(command.project, key);
+      const current = known?.rows.has(key) ? known.rows.get(key) : this.store.config(command.project, key);
       if (value === null) {
         if (current) {
           changes.push({
@@ -480,11 +532,13 @@ export class StateMachine {
       changes: changes.map(({ text: _t, sha256: _s, ...change }) => change),
       schemasChanged,
     };
-    if (changes.length === 0 && !schemasChanged) return result;
+    if (changes.length === 0 && !schemasChanged) return { push: result, written: [] };
     const revision = previousRevision + 1;
-    const written = changes.map((change) => ({
+    const written: Written[] = changes.map((change) => ({
       op: change.op,
       key: change.key,
+      text: change.text,
+      sha256: change.sha256,
       version: this.store.writeKey(
         command.project,
         change.key,
@@ -508,9 +562,9 @@ export class StateMachine {
       git,
       rollbackTo,
       schemasChanged,
-      changes: written,
+      changes: written.map(({ op, key, version }) => ({ op, key, version })),
     });
-    return { ...result, revision, applied: true };
+    return { push: { ...result, revision, applied: true }, written };
   }
 
   /** Every schema error of the state after `changes`: new values, and all values if schemas changed. */
