@@ -1,4 +1,4 @@
-import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { createHmac, hash, randomBytes, timingSafeEqual } from "node:crypto";
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import type { Authenticator, Principal } from "./authenticator.js";
@@ -38,7 +38,8 @@ export function clusterAdminToken(secret: string): string {
   return `cfgt_${createHmac("sha256", secret).update("cfguardian admin token").digest("base64url")}`;
 }
 
-const digest = (text: string) => createHash("sha256").update(text).digest();
+// One-shot hashing: a Hash object per request cost a third more (every request is checked here first).
+const digest = (text: string) => hash("sha256", text, "buffer");
 
 /** Until users and roles exist: one admin token, compared in constant time. */
 export class AdminTokenAuthenticator implements Authenticator {

@@ -2,7 +2,7 @@
  * Opaque secrets handed out once (API keys, refresh and CI tokens). Each has a prefix that says
  * what it is (and lets secret scanners find leaked ones); only its SHA-256 is stored.
  */
-import { createHash, randomBytes } from "node:crypto";
+import { hash, randomBytes } from "node:crypto";
 
 export const API_KEY_PREFIX = "cfgk_";
 export const REFRESH_TOKEN_PREFIX = "cfgr_";
@@ -13,5 +13,5 @@ export function newSecret(prefix: string): string {
 }
 
 export function sha256Hex(text: string): string {
-  return createHash("sha256").update(text).digest("hex");
+  return hash("sha256", text, "hex");
 }

@@ -28,23 +28,45 @@ export function routeOf(c: Context) {
  * last `:name{.+}` (a key: `services/api`) takes the rest of the path, as the router matched it.
  */
 export function pathParams(pattern: string, path: string): Record<string, string> {
-  const names = pattern.split("/");
-  const segments = path.split("/");
+  const slots = patternSlots(pattern);
   const params: Record<string, string> = {};
-  for (let i = 0; i < names.length; i++) {
-    const part = names[i]!;
-    if (!part.startsWith(":")) continue;
-    const brace = part.indexOf("{");
-    const rest = part.endsWith("{.+}") && i === names.length - 1;
-    const raw = rest ? segments.slice(i).join("/") : segments[i];
+  if (slots.length === 0) return params;
+  const segments = path.split("/");
+  for (const { at, name, rest } of slots) {
+    const raw = rest ? segments.slice(at).join("/") : segments[at];
     if (raw === undefined || raw === "") continue;
     try {
-      params[brace < 0 ? part.slice(1) : part.slice(1, brace)] = decodeURIComponent(raw);
+      params[name] = raw.includes("%") ? decodeURIComponent(raw) : raw;
     } catch {
       // Not percent-decodable: the route's own checks refuse it.
     }
   }
   return params;
+}
+
+interface Slot {
+  /** Index of the path segment. */
+  at: number;
+  name: string;
+  /** `:name{.+}` last in the pattern: takes the rest of the path. */
+  rest: boolean;
+}
+
+/** The `:name` slots of each route pattern, worked out once (there are a few dozen patterns). */
+const slotsByPattern = new Map<string, Slot[]>();
+function patternSlots(pattern: string): Slot[] {
+  let slots = slotsByPattern.get(pattern);
+  if (!slots) {
+    const parts = pattern.split("/");
+    slots = parts.flatMap((part, at) => {
+      if (!part.startsWith(":")) return [];
+      const brace = part.indexOf("{");
+      const name = brace < 0 ? part.slice(1) : part.slice(1, brace);
+      return [{ at, name, rest: part.endsWith("{.+}") && at === parts.length - 1 }];
+    });
+    slotsByPattern.set(pattern, slots);
+  }
+  return slots;
 }
 
 /** The value of `:name` in the matched route, read from the request path. */

@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from "node:crypto";
+import { hash, timingSafeEqual } from "node:crypto";
 import type { Socket } from "node:net";
 import { Readable } from "node:stream";
 import { CfgError } from "@cfguardian/shared";
@@ -14,7 +14,7 @@ import type { Message } from "../../raft/types.js";
 import { decodeRef, type SnapshotStore } from "../../storage/snapshot-store.js";
 import { bodyText, incomingOf } from "../request.js";
 
-const digest = (text: string) => createHash("sha256").update(text).digest();
+const digest = (text: string) => hash("sha256", text, "buffer");
 
 export interface RaftRouteDeps {
   secret: string;
