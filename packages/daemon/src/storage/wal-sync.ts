@@ -60,11 +60,11 @@ export class WalSync {
 
   /** Run `write` (one transaction) without waiting for the disk; then await sync(). */
   writeUnsynced<T>(write: () => T, bytes: number): T {
-    this.db.pragma("synchronous = OFF");
+    this.db.exec("PRAGMA synchronous = OFF"); // exec: pragma() prepares and returns rows, twice per Ready
     try {
       return write();
     } finally {
-      this.db.pragma("synchronous = FULL");
+      this.db.exec("PRAGMA synchronous = FULL");
       this.written += bytes + 3 * 4096;
     }
   }
