@@ -24,8 +24,9 @@ import { type Actor, auditOf, subjectOf } from "../audit/audit-scope.js";
 import type { Proposer } from "../log/proposer.js";
 import type { Command, CommandBody } from "../state/commands.js";
 import type { StateMachine } from "../state/state-machine.js";
-import type { ConfigRow } from "../state/state-store.js";
+import type { ConfigRow, ProjectRow } from "../state/state-store.js";
 import { StateStore } from "../state/state-store.js";
+import { ReadCache } from "./read-cache.js";
 
 export type Consistency = "linearizable" | "serializable";
 
@@ -46,11 +47,18 @@ function entryOf(row: ConfigRow, revision: number): ConfigEntry {
 }
 
 export class ConfigService {
+  /** Projects' rows and keys' current entries as the read path found them (see ReadCache). */
+  private readonly projects: ReadCache<ProjectRow>;
+  private readonly entries: ReadCache<ConfigEntry>;
+
   constructor(
     private readonly proposer: Proposer,
     private readonly machine: StateMachine,
     private readonly clock: Clock = { now: () => new Date() },
-  ) {}
+  ) {
+    this.projects = new ReadCache(() => machine.appliedIndex, 1024);
+    this.entries = new ReadCache(() => machine.appliedIndex);
+  }
 
   private get store(): StateStore {
     return this.machine.store;
@@ -86,8 +94,11 @@ export class ConfigService {
     return read();
   }
 
-  private project(name: string) {
+  private project(name: string): ProjectRow {
+    const kept = this.projects.get(name);
+    if (kept) return kept;
     const row = this.store.project(name);
+    if (row) this.projects.set(name, row, name.length);
     if (!row)
       throw new CfgError(
         "not_found",
@@ -227,9 +238,15 @@ export class ConfigService {
       if (revision !== undefined && revision > row.revision) {
         throw new CfgError("not_found", `${project} has no revision ${revision} (it is at ${row.revision})`);
       }
+      // Shared by the reads of one applied index: callers only serialize it.
+      const at = `${project}/${key}`;
+      const kept = this.entries.get(at);
+      if (kept) return kept;
       const config = this.store.config(project, key);
       if (!config) throw missing();
-      return entryOf(config, row.revision);
+      const entry = Object.freeze(entryOf(config, row.revision));
+      this.entries.set(at, entry, config.value.length + key.length);
+      return entry;
     }
     const version = this.store.versionAt(project, key, revision);
     if (!version || version.value === null) throw missing();
