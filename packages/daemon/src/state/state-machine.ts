@@ -389,10 +389,19 @@ export class StateMachine {
     }
     const value = command.type === "put-key" ? command.value : null;
     const kind: RevisionKind = command.type === "put-key" ? "put" : "delete";
-    const result = this.commitChanges(command, kind, [{ key: command.key, value }], undefined, null, null, null, {
-      project,
-      rows: new Map([[command.key, current]]),
-    });
+    const result = this.commitChanges(
+      command,
+      kind,
+      [{ key: command.key, value }],
+      undefined,
+      null,
+      null,
+      null,
+      {
+        project,
+        rows: new Map([[command.key, current]]),
+      },
+    );
     // The key's row as it is now, from what was just written (or what stayed: no change).
     const written = result.written?.[0];
     const row: ConfigRow | undefined =
