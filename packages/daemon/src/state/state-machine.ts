@@ -323,7 +323,7 @@ export class StateMachine {
       null,
       command.git ?? null,
       command.message ?? null,
-    );
+    ).push;
   }
 
   private rollback(command: Extract<Command, { type: "rollback" }>): PushResult {
@@ -369,7 +369,7 @@ export class StateMachine {
       }
       schemas = this.store.schemaSetAt(command.project, to).schemas;
     }
-    return this.commit(command, "rollback", desired, schemas, to, null, command.message ?? null);
+    return this.commit(command, "rollback", desired, schemas, to, null, command.message ?? null).push;
   }
 
   private writeOneKey(command: Extract<Command, { type: "put-key" | "delete-key" }>) {
@@ -389,19 +389,10 @@ export class StateMachine {
     }
     const value = command.type === "put-key" ? command.value : null;
     const kind: RevisionKind = command.type === "put-key" ? "put" : "delete";
-    const result = this.commitChanges(
-      command,
-      kind,
-      [{ key: command.key, value }],
-      undefined,
-      null,
-      null,
-      null,
-      {
-        project,
-        rows: new Map([[command.key, current]]),
-      },
-    );
+    const result = this.commit(command, kind, [{ key: command.key, value }], undefined, null, null, null, {
+      project,
+      rows: new Map([[command.key, current]]),
+    });
     // The key's row as it is now, from what was just written (or what stayed: no change).
     const written = result.written?.[0];
     const row: ConfigRow | undefined =
@@ -438,30 +429,16 @@ export class StateMachine {
       null,
       null,
       `schema ${name} ${command.type === "put-schema" ? "set" : "deleted"}`,
-    );
+    ).push;
   }
 
   /**
    * The common end of every write: validate the resulting state against the schemas in force
    * after it, refuse with every error, or write one new revision (none if nothing changes).
-   */
-  private commit(
-    command: Command & { project: string },
-    kind: RevisionKind,
-    desired: Desired[],
-    schemas: SchemaBinding[] | undefined,
-    rollbackTo: number | null,
-    git: GitProvenance | null,
-    message: string | null,
-  ): PushResult {
-    return this.commitChanges(command, kind, desired, schemas, rollbackTo, git, message).push;
-  }
-
-  /**
-   * commit(), also returning what each changed key was written as. `known`: the project's row and
+   * Returns the result and what each changed key was written as. `known`: the project's row and
    * keys' rows the caller has just read in this transaction (one lookup less each).
    */
-  private commitChanges(
+  private commit(
     command: Command & { project: string },
     kind: RevisionKind,
     desired: Desired[],
