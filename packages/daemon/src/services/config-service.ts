@@ -95,15 +95,16 @@ export class ConfigService {
   }
 
   private project(name: string): ProjectRow {
-    const kept = this.projects.get(name);
-    if (kept) return kept;
-    const row = this.store.project(name);
-    if (row) this.projects.set(name, row, name.length);
-    if (!row)
-      throw new CfgError(
-        "not_found",
-        `project ${name} does not exist; create it with 'cfg project create ${name}'`,
-      );
+    let row = this.projects.get(name);
+    if (!row) {
+      row = this.store.project(name);
+      if (!row)
+        throw new CfgError(
+          "not_found",
+          `project ${name} does not exist; create it with 'cfg project create ${name}'`,
+        );
+      this.projects.set(name, row, name.length);
+    }
     return row;
   }
 

@@ -389,26 +389,34 @@ export class StateMachine {
     }
     const value = command.type === "put-key" ? command.value : null;
     const kind: RevisionKind = command.type === "put-key" ? "put" : "delete";
-    const result = this.commit(command, kind, [{ key: command.key, value }], undefined, null, null, null, {
-      project,
-      rows: new Map([[command.key, current]]),
-    });
-    // The key's row as it is now, from what was just written (or what stayed: no change).
-    const written = result.written?.[0];
-    const row: ConfigRow | undefined =
-      command.type === "delete-key"
-        ? undefined
-        : written
-          ? {
-              key: command.key,
-              value: written.text!,
-              sha256: written.sha256!,
-              version: written.version,
-              mod_revision: result.push.revision,
-              updated_at: command.meta.at,
-            }
-          : current;
-    return { push: result.push, entry: row ? { row, revision: result.push.revision } : null };
+    const { push, written } = this.commit(
+      command,
+      kind,
+      [{ key: command.key, value }],
+      undefined,
+      null,
+      null,
+      null,
+      {
+        project,
+        key: command.key,
+        row: current,
+      },
+    );
+    if (command.type === "delete-key") return { push, entry: null };
+    // The key's row as it is now: as just written, or as it was (the same value: no change).
+    const put = written[0];
+    const row: ConfigRow = put
+      ? {
+          key: command.key,
+          value: put.text!,
+          sha256: put.sha256!,
+          version: put.version,
+          mod_revision: push.revision,
+          updated_at: command.meta.at,
+        }
+      : current!;
+    return { push, entry: { row, revision: push.revision } };
   }
 
   private changeOneSchema(command: Extract<Command, { type: "put-schema" | "delete-schema" }>): PushResult {
@@ -436,7 +444,7 @@ export class StateMachine {
    * The common end of every write: validate the resulting state against the schemas in force
    * after it, refuse with every error, or write one new revision (none if nothing changes).
    * Returns the result and what each changed key was written as. `known`: the project's row and
-   * keys' rows the caller has just read in this transaction (one lookup less each).
+   * one key's row that the caller has just read in this transaction (one lookup less each).
    */
   private commit(
     command: Command & { project: string },
@@ -446,13 +454,13 @@ export class StateMachine {
     rollbackTo: number | null,
     git: GitProvenance | null,
     message: string | null,
-    known?: { project: ProjectRow; rows: Map<string, ConfigRow | undefined> },
+    known?: { project: ProjectRow; key: string; row: ConfigRow | undefined },
   ): { push: PushResult; written: Written[] } {
     const project = known?.project ?? this.requireProject(command.project);
     const previousRevision = project.revision;
     const changes: Prepared[] = [];
     for (const { key, value } of desired) {
-      const current = known?.rows.has(key) ? known.rows.get(key) : this.store.config(command.project, key);
+      const current = known?.key === key ? known.row : this.store.config(command.project, key);
       if (value === null) {
         if (current) {
           changes.push({

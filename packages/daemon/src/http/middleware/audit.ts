@@ -5,7 +5,7 @@ import { auditId } from "../../audit/audit-id.js";
 import { type Actor, type AuditDraft, AuditScope } from "../../audit/audit-scope.js";
 import type { Logger } from "../../logger.js";
 import type { AuditResult, MetadataStore } from "../../metadata/port.js";
-import { type AuthEnv, pathParams, routeOf } from "./auth.js";
+import { type AuthEnv, routeOf, routeParams } from "./auth.js";
 import { clientAddress } from "./client-address.js";
 
 const TARGETS = ["key", "userId", "id", "name", "revision"];
@@ -37,7 +37,7 @@ export function audit(
       const rule = c.get("rule");
       const route = routeOf(c as unknown as Context);
       if (!rule || !route) return null;
-      const params = pathParams(route.path, c.req.path);
+      const params = routeParams(c as unknown as Context);
       const target =
         c.get("auditTarget") ?? TARGETS.map((name) => params[name]).find((v) => v !== undefined) ?? null;
       const at = now();

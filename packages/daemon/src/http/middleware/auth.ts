@@ -18,9 +18,27 @@ export type AuthEnv = {
   };
 };
 
+type Route = ReturnType<typeof matchedRoutes>[number];
+
+/** Each request's route and path parameters, worked out once: three middlewares ask for them. */
+const routes = new WeakMap<Context, { route: Route | undefined; params?: Record<string, string> }>();
+
 /** The route a request will be handled by: the first matched one that is not middleware. */
-export function routeOf(c: Context) {
-  return matchedRoutes(c).find((r) => r.method !== "ALL");
+export function routeOf(c: Context): Route | undefined {
+  let known = routes.get(c);
+  if (!known) {
+    known = { route: matchedRoutes(c).find((r) => r.method !== "ALL") };
+    routes.set(c, known);
+  }
+  return known.route;
+}
+
+/** The `:name` values of the request's route (none without a route; see pathParams). */
+export function routeParams(c: Context): Record<string, string> {
+  const route = routeOf(c);
+  const known = routes.get(c)!;
+  known.params ??= route ? pathParams(route.path, c.req.path) : {};
+  return known.params;
 }
 
 /**
@@ -69,11 +87,6 @@ function patternSlots(pattern: string): Slot[] {
   return slots;
 }
 
-/** The value of `:name` in the matched route, read from the request path. */
-export function pathParam(pattern: string, path: string, name: string): string | null {
-  return pathParams(pattern, path)[name] ?? null;
-}
-
 async function principalOf(authenticator: Authenticator, header: string | undefined): Promise<Principal> {
   if (!header) {
     throw new CfgError(
@@ -112,7 +125,7 @@ export function authorize(rules: Record<string, Rule>, authenticator: Authentica
       throw new CfgError("forbidden", "this needs a cluster admin");
     }
     if (rule.who === "project") {
-      const project = pathParam(route.path, c.req.path, "project") ?? "";
+      const project = routeParams(c as unknown as Context).project ?? "";
       const role = await roleOf(principal, project);
       if (!roleAtLeast(role, rule.role)) {
         throw new CfgError(

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { pathParam, pathParams } from "./auth.js";
+import { pathParams } from "./auth.js";
 
 describe("pathParams: the matched route's parameters, read from the path", () => {
   it("reads each :name, and a last :name{.+} takes the rest of the path", () => {
@@ -13,8 +13,8 @@ describe("pathParams: the matched route's parameters, read from the path", () =>
   });
 
   it("percent-decodes values and leaves out what does not decode", () => {
-    expect(pathParam("/v1/users/:id", "/v1/users/a%40b", "id")).toBe("a@b");
-    expect(pathParam("/v1/users/:id", "/v1/users/%E0%A4%A", "id")).toBeNull();
-    expect(pathParam("/v1/users/:id", "/v1/users/x", "project")).toBeNull();
+    expect(pathParams("/v1/users/:id", "/v1/users/a%40b").id).toBe("a@b");
+    expect(pathParams("/v1/users/:id", "/v1/users/%E0%A4%A").id).toBeUndefined();
+    expect(pathParams("/v1/users/:id", "/v1/users/x").project).toBeUndefined();
   });
 });
