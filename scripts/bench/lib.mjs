@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Pool } from "undici";
+import { wrkLoad, wrkVersion } from "./wrk.mjs";
 
 export const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 
@@ -125,8 +126,22 @@ export function percentile(sorted, p) {
   return sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
+/**
+ * The load generator: wrk when it is installed (or asked for), else an in-process undici client.
+ * `choice`: "wrk", "undici" or undefined (wrk if found). Returns { name, load }.
+ */
+export function loadGenerator(choice) {
+  if (choice !== undefined && choice !== "wrk" && choice !== "undici")
+    throw new Error(`--loadgen must be wrk or undici, not ${choice}`);
+  const wrk = choice === "undici" ? null : wrkVersion();
+  if (choice === "wrk" && !wrk)
+    throw new Error("--loadgen wrk: wrk is not installed (Debian: apt-get install wrk)");
+  if (wrk) return { name: `${wrk}, one thread`, load: wrkLoad };
+  return { name: "undici in this process (apt-get install wrk for a lighter one)", load: undiciLoad };
+}
+
 /** Run `connections` concurrent loops of one request kind for `seconds`; latencies in ms. */
-export async function load(base, connections, seconds, makeRequest) {
+export async function undiciLoad(base, connections, seconds, makeRequest) {
   const pool = new Pool(base, { connections, pipelining: 1, keepAliveTimeout: 30_000 });
   const latencies = [];
   let errors = 0;

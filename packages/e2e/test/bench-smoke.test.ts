@@ -17,6 +17,8 @@ describe("pnpm bench cluster (smoke)", () => {
   it("prints a row per case", async () => {
     const output = await run(["cluster", "--seconds", "0.3"]);
     expect(output).toContain("cluster benchmark: 3 cfgd nodes");
+    // wrk when it is installed, else the in-process client.
+    expect(output).toMatch(/^load generator: (wrk .*, one thread|undici in this process)/m);
     const rows = output.match(
       /^(write|serializable read|linearizable read), (leader|follower) +\d+ +\d+.* (\d+)$/gm,
     );
@@ -27,8 +29,9 @@ describe("pnpm bench cluster (smoke)", () => {
 });
 
 describe("pnpm bench read, watch, memory (smoke)", () => {
-  it("prints the read cases", async () => {
-    const output = await run(["read", "--seconds", "0.3"]);
+  it("prints the read cases (with the in-process load generator, whether or not wrk is installed)", async () => {
+    const output = await run(["read", "--seconds", "0.3", "--loadgen", "undici"]);
+    expect(output).toContain("load generator: undici in this process");
     const rows = output.match(/^app read (serializable|linearizable), follower +\d+ +\d+.* (\d+)$/gm);
     expect(rows).toHaveLength(4);
     for (const line of rows!) expect(line).toMatch(/ 0$/);
