@@ -6,3 +6,17 @@ import { type Tracer, trace } from "@opentelemetry/api";
  * taken before that would never see.
  */
 export const tracer = (): Tracer => trace.getTracer("cfgd");
+
+let started = false;
+
+/**
+ * Whether the OpenTelemetry SDK was started (startTracing). Without it every span is a no-op
+ * (no context manager either, so no span is ever active): the hot paths (each HTTP request, each
+ * proposal and apply) then skip making spans at all, which was a twelfth of a small request's CPU.
+ */
+export const tracingOn = (): boolean => started;
+
+/** Called once the SDK is started. */
+export function markTracingStarted(): void {
+  started = true;
+}

@@ -7,6 +7,7 @@
  * nothing is loaded and every span is a no-op.
  */
 import type { Logger } from "../logger.js";
+import { markTracingStarted } from "./tracer.js";
 
 export function tracingWanted(env: NodeJS.ProcessEnv = process.env): boolean {
   if (env.OTEL_SDK_DISABLED === "true") return false;
@@ -24,6 +25,7 @@ export async function startTracing(logger: Logger): Promise<() => Promise<void>>
   const { NodeSDK } = await import("@opentelemetry/sdk-node");
   const sdk = new NodeSDK({ instrumentations: [] });
   sdk.start();
+  markTracingStarted();
   logger.info("tracing on", {
     exporter: process.env.OTEL_TRACES_EXPORTER ?? "otlp",
     endpoint: process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? process.env.OTEL_EXPORTER_OTLP_ENDPOINT,

@@ -1,22 +1,37 @@
 import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode } from "@opentelemetry/api";
+import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import { routePath } from "hono/route";
 import type { Metrics } from "../../observability/metrics.js";
-import { tracer } from "../../observability/tracer.js";
+import { tracer, tracingOn } from "../../observability/tracer.js";
 import { incomingOf } from "../request.js";
 
 /**
  * Outermost middleware: a server span per request (continuing the caller's trace from its
- * `traceparent` header), and the request count and latency by route pattern (never by raw path,
- * so the number of series stays bounded).
+ * `traceparent` header) when tracing is on, and the request count and latency by route pattern
+ * (never by raw path, so the number of series stays bounded).
  */
 export function observe(metrics: Metrics) {
+  const record = (c: Context, started: number): string => {
+    const route = routePath(c, -1) || "unmatched";
+    metrics.httpRequests.inc({ method: c.req.method, route, status: String(c.res.status) });
+    metrics.httpDuration.observe({ method: c.req.method, route }, (performance.now() - started) / 1000);
+    return route;
+  };
   return createMiddleware(async (c, next) => {
+    const started = performance.now();
+    if (!tracingOn()) {
+      try {
+        await next();
+      } finally {
+        record(c, started);
+      }
+      return;
+    }
     // Node's parsed headers (lowercase names) serve as the carrier as they are.
     const incoming = incomingOf(c);
     const carrier = incoming?.headers ?? Object.fromEntries(c.req.raw.headers);
     const parent = propagation.extract(ROOT_CONTEXT, carrier);
-    const started = performance.now();
     await context.with(parent, () =>
       tracer().startActiveSpan(
         `${c.req.method} ${c.req.path}`,
@@ -28,18 +43,13 @@ export function observe(metrics: Metrics) {
           try {
             await next();
           } finally {
-            const route = routePath(c, -1) || "unmatched";
+            const route = record(c, started);
             const status = c.res.status;
             span.updateName(`${c.req.method} ${route}`);
             span.setAttribute("http.route", route);
             span.setAttribute("http.response.status_code", status);
             if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
             span.end();
-            metrics.httpRequests.inc({ method: c.req.method, route, status: String(status) });
-            metrics.httpDuration.observe(
-              { method: c.req.method, route },
-              (performance.now() - started) / 1000,
-            );
           }
         },
       ),
