@@ -1,3 +1,4 @@
+import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SECURITY_HEADERS } from "../../daemon/src/http/middleware/response-headers.js";
 import { type Daemon, killAll, startDaemon } from "./helpers/processes.js";
@@ -40,5 +41,32 @@ describe("answer headers of a real cfgd", () => {
       expect(response.headers.get("x-request-id")).toMatch(/\S/);
     }
     expect(await got.json()).toMatchObject({ key: "a", value: { n: 1 }, version: 1 });
+  });
+});
+
+describe("a request body read from the socket", () => {
+  it("that ends before its Content-Length changes nothing, and the node goes on serving", async () => {
+    const auth = { authorization: `Bearer ${daemon.token}`, "content-type": "application/json" };
+    await fetch(`${daemon.url}/v1/projects`, { method: "POST", headers: auth, body: '{"name":"cut"}' });
+    const { hostname, port } = new URL(daemon.url);
+    // Headers that promise 100 bytes, 10 of them, then the connection closes.
+    await new Promise<void>((done, fail) => {
+      const socket = connect(Number(port), hostname, () => {
+        socket.end(
+          `PUT /v1/projects/cut/configs/a HTTP/1.1\r\nHost: x\r\nAuthorization: ${auth.authorization}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"n":12345`,
+        );
+      });
+      socket.on("error", fail);
+      socket.on("close", () => done());
+      socket.resume();
+    });
+    const missing = await fetch(`${daemon.url}/v1/projects/cut/configs/a`, { headers: auth });
+    expect(missing.status).toBe(404);
+    const put = await fetch(`${daemon.url}/v1/projects/cut/configs/a`, {
+      method: "PUT",
+      headers: auth,
+      body: '{"n":1}',
+    });
+    expect(put.status).toBe(200);
   });
 });
