@@ -10,12 +10,12 @@ const suites = {
   cluster: {
     file: "cluster.mjs",
     what: "writes (leader, follower) and reads (serializable, linearizable) of a 3-node cluster at 1 and 64 connections",
-    options: ["--seconds", "--vs-etcd", "--loadgen"],
+    options: ["--seconds", "--vs-etcd", "--loadgen", "--repeat"],
   },
   read: {
     file: "read.mjs",
     what: "the app read path (GET /v1/read) on a follower, serializable and linearizable, 1 and 64 connections",
-    options: ["--seconds", "--vs-etcd", "--loadgen"],
+    options: ["--seconds", "--vs-etcd", "--loadgen", "--repeat"],
   },
   watch: {
     file: "watch.mjs",
@@ -42,7 +42,7 @@ const unknown = args.find(
 );
 if (unknown || args.includes("--help")) {
   console.error(
-    "usage: pnpm bench [suite ...] [--seconds N] [--vs-etcd] [--loadgen wrk|undici] [--watchers N] [--keys N]\n\nsuites:",
+    "usage: pnpm bench [suite ...] [--seconds N] [--vs-etcd] [--loadgen wrk|undici] [--repeat N] [--watchers N] [--keys N]\n\nsuites:",
   );
   for (const [name, s] of Object.entries(suites)) console.error(`  ${name.padEnd(8)} ${s.what}`);
   process.exit(unknown ? 1 : 0);

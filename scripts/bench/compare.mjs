@@ -1,4 +1,4 @@
-// What the cluster and read suites share: options (--seconds, --vs-etcd, --loadgen), a 3-node cfgd cluster
+// What the cluster and read suites share: options (--seconds, --vs-etcd, --loadgen, --repeat), a 3-node cfgd cluster
 // (and with --vs-etcd a 3-member etcd) holding 1,000 keys of about 256 bytes in project "bench",
 // and the loop that runs each case on cfgd and then on etcd and prints one table.
 import { parseArgs } from "node:util";
@@ -14,6 +14,20 @@ import {
   waitForKeys,
 } from "./lib.mjs";
 
+const median = (values) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
+
+/** One figure per column from several runs of a case: medians, and the errors of them all. */
+const medians = (runs) => ({
+  rps: median(runs.map((r) => r.rps)),
+  p50: median(runs.map((r) => r.p50)),
+  p99: median(runs.map((r) => r.p99)),
+  errors: runs.reduce((sum, r) => sum + r.errors, 0),
+});
+
 /**
  * `cases({ cluster, etcd, value })` returns rows of
  * [name, connections, cfgd node index, cfgd request maker, etcd node index, etcd request maker].
@@ -24,11 +38,15 @@ export async function runSuite(title, cases) {
       seconds: { type: "string", default: "5" },
       "vs-etcd": { type: "boolean", default: false },
       loadgen: { type: "string" },
+      repeat: { type: "string", default: "1" },
     },
   });
   const { name: generator, load } = loadGenerator(values.loadgen);
   const seconds = Number(values.seconds);
   if (!(seconds > 0)) throw new Error("--seconds must be a positive number");
+  const repeat = Number(values.repeat);
+  if (!Number.isInteger(repeat) || repeat < 1)
+    throw new Error("--repeat must be a whole number of runs, 1 or more");
   const vsEtcd = values["vs-etcd"];
   if (vsEtcd && !etcdBinary()) {
     console.error("--vs-etcd needs an etcd binary on PATH (Debian: apt-get install etcd-server)");
@@ -64,18 +82,27 @@ export async function runSuite(title, cases) {
       `${title}: 3 cfgd nodes${etcd ? " vs 3 etcd members" : ""} on loopback, fsync on, ${seconds} s per case${warmUp ? ` after ${warmUp} s of warm-up` : ""}, values of ~256 bytes`,
     );
     console.log(`load generator: ${generator}`);
+    if (repeat > 1)
+      console.log(
+        `each case run ${repeat} times${etcd ? ", cfgd and etcd in turn" : ""}: the medians of req/s, p50 and p99 (errors: all runs)`,
+      );
     console.log(etcd ? compareHeader() : header());
     const e = etcd ?? { leader: 0, follower: 0 };
     for (const [name, connections, node, make, etcdNode, etcdMake] of cases({ cluster, etcd: e, value })) {
-      if (warmUp) await load(url(node), connections, warmUp, make);
-      const ours = await load(url(node), connections, seconds, make);
-      if (!etcd) {
-        console.log(row(name, connections, ours));
-        continue;
+      const ours = [];
+      const theirs = [];
+      for (let run = 0; run < repeat; run++) {
+        if (warmUp && run === 0) await load(url(node), connections, warmUp, make);
+        ours.push(await load(url(node), connections, seconds, make));
+        if (!etcd) continue;
+        if (warmUp && run === 0) await load(etcd.url(etcdNode), connections, warmUp, etcdMake);
+        theirs.push(await load(etcd.url(etcdNode), connections, seconds, etcdMake));
       }
-      if (warmUp) await load(etcd.url(etcdNode), connections, warmUp, etcdMake);
-      const theirs = await load(etcd.url(etcdNode), connections, seconds, etcdMake);
-      console.log(compareRow(name, connections, ours, theirs));
+      console.log(
+        etcd
+          ? compareRow(name, connections, medians(ours), medians(theirs))
+          : row(name, connections, medians(ours)),
+      );
     }
   } finally {
     await cluster.stop();

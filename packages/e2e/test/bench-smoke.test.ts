@@ -29,9 +29,10 @@ describe("pnpm bench cluster (smoke)", () => {
 });
 
 describe("pnpm bench read, watch, memory (smoke)", () => {
-  it("prints the read cases (with the in-process load generator, whether or not wrk is installed)", async () => {
-    const output = await run(["read", "--seconds", "0.3", "--loadgen", "undici"]);
+  it("prints the read cases (the in-process load generator, whether or not wrk is installed; medians of 2 runs)", async () => {
+    const output = await run(["read", "--seconds", "0.3", "--loadgen", "undici", "--repeat", "2"]);
     expect(output).toContain("load generator: undici in this process");
+    expect(output).toContain("each case run 2 times: the medians of req/s, p50 and p99");
     const rows = output.match(/^app read (serializable|linearizable), follower +\d+ +\d+.* (\d+)$/gm);
     expect(rows).toHaveLength(4);
     for (const line of rows!) expect(line).toMatch(/ 0$/);
