@@ -1,4 +1,4 @@
-import { createHmac, hash, randomBytes, timingSafeEqual } from "node:crypto";
+import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import type { Authenticator, Principal } from "./authenticator.js";
@@ -38,19 +38,22 @@ export function clusterAdminToken(secret: string): string {
   return `cfgt_${createHmac("sha256", secret).update("cfguardian admin token").digest("base64url")}`;
 }
 
-// One-shot hashing: a Hash object per request cost a third more (every request is checked here first).
-const digest = (text: string) => hash("sha256", text, "buffer");
-
-/** Until users and roles exist: one admin token, compared in constant time. */
+/**
+ * Until users and roles exist: one admin token, compared in constant time. Every request with a
+ * bearer is checked here first, so the bytes are compared as they are: a SHA-256 of each bearer
+ * (to compare digests of equal length) was a twentieth of a small read's CPU. Only the length can
+ * end the comparison early, and the token's length is no secret (cfgt_ and 43 characters).
+ */
 export class AdminTokenAuthenticator implements Authenticator {
   private readonly expected: Buffer;
 
   constructor(token: string) {
-    this.expected = digest(token);
+    this.expected = Buffer.from(token, "utf8");
   }
 
   authenticate(bearer: string): Principal | null {
-    return timingSafeEqual(digest(bearer), this.expected)
+    const given = Buffer.from(bearer, "utf8");
+    return given.length === this.expected.length && timingSafeEqual(given, this.expected)
       ? { subject: "admin", admin: true, kind: "admin-token" }
       : null;
   }
