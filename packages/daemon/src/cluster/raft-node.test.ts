@@ -32,6 +32,8 @@ class TestCluster {
   >();
   readonly dirs = new Map<string, string>();
   readonly cut = new Set<string>();
+  /** The next message this matches is lost (then it is cleared). */
+  dropNext: ((m: Message) => boolean) | null = null;
   /** Every message any node handed to the network. */
   readonly sent: Message[] = [];
 
@@ -70,6 +72,10 @@ class TestCluster {
           this.sent.push(...messages);
           for (const m of messages) {
             if (this.cut.has(m.from) || this.cut.has(m.to)) continue;
+            if (this.dropNext?.(m)) {
+              this.dropNext = null;
+              continue;
+            }
             const to = this.nodes.get(m.to);
             if (m.type !== "snapshot") {
               setImmediate(() => this.nodes.get(m.to)?.node.receive(m));
@@ -165,6 +171,35 @@ describe("RaftNode: the driver under cfgd's state machine", () => {
     expect(follower.service.getConfig("shop", "a").value).toBe(2);
     // A linearizable read on a follower goes through the leader's ReadIndex.
     expect(await follower.node.readBarrier()).toBeGreaterThanOrEqual(4);
+  });
+
+  it("confirms linearizable reads in rounds of one ReadIndex, and asks again for a round whose request was lost", async () => {
+    cluster = new TestCluster();
+    for (const id of IDS) cluster.start(id);
+    const leader = await cluster.leader();
+    const { service } = cluster.nodes.get(leader)!;
+    await service.createProject("shop", "test");
+    await push(service, 0, 1);
+    const follower = cluster.nodes.get(IDS.find((id) => id !== leader)!)!;
+    await cluster.until(() => follower.machine.store.project("shop")?.revision === 1);
+    const asked = (from: number) =>
+      cluster.sent.slice(from).filter((m) => m.type === "read-index" && m.from === follower.node.id);
+    const before = cluster.sent.length;
+    const committed = cluster.nodes.get(leader)!.node.raw.raft.log.committed;
+    // 50 reads at once: the first one's round, then one round for the 49 that came while it was
+    // on its way (a round asked before a read came cannot confirm it).
+    const indexes = await Promise.all(Array.from({ length: 50 }, () => follower.node.readBarrier()));
+    for (const index of indexes) expect(index).toBeGreaterThanOrEqual(committed);
+    expect(asked(before)).toHaveLength(2);
+    // A lost request: the round is asked again (after 500 ms), under a new id.
+    const again = cluster.sent.length;
+    cluster.dropNext = (m) => m.type === "read-index";
+    const started = Date.now();
+    expect(await follower.node.readBarrier()).toBeGreaterThanOrEqual(committed);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(400);
+    const ids = asked(again).map((m) => m.context);
+    expect(ids).toHaveLength(2);
+    expect(new Set(ids).size).toBe(2);
   });
 
   it("a follower's write whose leader is lost fails at once as unknown (no_quorum), or not_leader with no leader", async () => {

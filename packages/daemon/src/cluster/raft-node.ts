@@ -105,6 +105,28 @@ const isNotice = (message: Message): boolean =>
   (message.type === "append" && (message.entries?.length ?? 0) === 0) ||
   (message.type === "heartbeat" && message.context === undefined);
 
+/**
+ * Linearizable reads are confirmed in rounds, as etcd's read loop does: every read that arrives
+ * while a round is on its way waits for the next one, and one ReadIndex (one heartbeat round from
+ * the leader) confirms them all. A read per ReadIndex cost the leader two heartbeats, and each
+ * follower a heartbeat and its answer, per read. A round not confirmed within READ_RETRY_MS (its
+ * message lost, the leader changed) is asked again under a new id; either answer serves it.
+ */
+const READ_RETRY_MS = 500;
+
+interface ReadWaiter {
+  resolve(index: number): void;
+  reject(error: Error): void;
+  timer: NodeJS.Timeout;
+  round: ReadRound | null;
+}
+
+interface ReadRound {
+  ids: string[];
+  waiters: Set<ReadWaiter>;
+  retry: NodeJS.Timeout | null;
+}
+
 interface Waiter {
   resolve(outcome: ApplyOutcome): void;
   reject(error: Error): void;
@@ -120,10 +142,12 @@ export class RaftNode implements Proposer {
   readonly raw: RawNode;
   private readonly options: RaftNodeOptions;
   private readonly waiters = new Map<string, Waiter>();
-  private readonly reads = new Map<
-    string,
-    { resolve(index: number): void; reject(error: Error): void; timer: NodeJS.Timeout }
-  >();
+  /** Linearizable reads that came after the round in flight was asked for: the next round's. */
+  private nextReads = new Set<ReadWaiter>();
+  /** The round of ReadIndex asked for and not yet confirmed by the leader (one at a time). */
+  private readRound: ReadRound | null = null;
+  /** Every round not yet served, by each request id it was asked with. */
+  private readonly rounds = new Map<string, ReadRound>();
   private readonly readyReads: { index: number; requestId: string }[] = [];
   private readonly persist: (ready: Ready) => void;
   private readonly observer: DriverObserver;
@@ -296,7 +320,11 @@ export class RaftNode implements Proposer {
     if (rest.length > 0) this.options.transport.send(rest);
     if (ready.snapshot) this.install(ready.snapshot);
     this.apply(ready.committedEntries);
-    for (const read of ready.readStates) this.readyReads.push(read);
+    for (const read of ready.readStates) {
+      this.readyReads.push(read);
+      // The leader confirmed the round in flight: reads that came since go in a new one.
+      if (this.readRound?.ids.includes(read.requestId)) this.endRound();
+    }
     this.raw.advance();
     this.serveReads();
     this.maybeSnapshot();
@@ -507,12 +535,58 @@ export class RaftNode implements Proposer {
       const read = this.readyReads[i]!;
       if (read.index > applied) continue;
       this.readyReads.splice(i, 1);
-      const waiter = this.reads.get(read.requestId);
-      if (!waiter) continue;
-      this.reads.delete(read.requestId);
-      clearTimeout(waiter.timer);
-      waiter.resolve(read.index);
+      const round = this.rounds.get(read.requestId);
+      if (!round) continue;
+      for (const id of round.ids) this.rounds.delete(id);
+      for (const waiter of round.waiters) {
+        clearTimeout(waiter.timer);
+        waiter.resolve(read.index);
+      }
     }
+  }
+
+  /** Ask for a round for the reads waiting on one, unless a round is already on its way. */
+  private startReadRound(): void {
+    if (this.readRound || this.nextReads.size === 0 || this.stopped) return;
+    const round: ReadRound = { ids: [], waiters: this.nextReads, retry: null };
+    this.nextReads = new Set();
+    for (const waiter of round.waiters) waiter.round = round;
+    this.readRound = round;
+    this.askRound(round);
+  }
+
+  /** Send the round's ReadIndex (again, under a new id, when it was not confirmed in time). */
+  private askRound(round: ReadRound): void {
+    const requestId = randomUUID();
+    try {
+      this.raw.readIndex(requestId);
+    } catch (error) {
+      if (!(error instanceof ProposalDroppedError)) throw error;
+      if (this.readRound === round) this.readRound = null;
+      for (const id of round.ids) this.rounds.delete(id);
+      for (const waiter of round.waiters) {
+        clearTimeout(waiter.timer);
+        waiter.reject(this.notLeader());
+      }
+      round.waiters.clear();
+      return;
+    }
+    round.ids.push(requestId);
+    this.rounds.set(requestId, round);
+    round.retry = setTimeout(() => {
+      round.retry = null;
+      if (this.readRound === round && !this.stopped) this.askRound(round);
+    }, READ_RETRY_MS);
+    this.schedule();
+  }
+
+  /** The round in flight was confirmed: start the next one for the reads that came since. */
+  private endRound(): void {
+    const round = this.readRound!;
+    if (round.retry) clearTimeout(round.retry);
+    round.retry = null;
+    this.readRound = null;
+    this.startReadRound();
   }
 
   private notLeader(): CfgError {
@@ -560,21 +634,20 @@ export class RaftNode implements Proposer {
 
   readBarrier(): Promise<number> {
     if (this.stopped) return Promise.reject(new CfgError("unavailable", `${this.id} is stopping`));
-    const requestId = randomUUID();
-    try {
-      this.raw.readIndex(requestId);
-    } catch (error) {
-      if (error instanceof ProposalDroppedError) return Promise.reject(this.notLeader());
-      throw error;
-    }
     const promise = new Promise<number>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.reads.delete(requestId);
-        reject(new CfgError("no_quorum", "could not confirm the leader with a quorum in time"));
-      }, this.options.timeoutMs ?? 5000);
-      this.reads.set(requestId, { resolve, reject, timer });
+      const waiter: ReadWaiter = {
+        resolve,
+        reject,
+        round: null,
+        timer: setTimeout(() => {
+          this.nextReads.delete(waiter);
+          waiter.round?.waiters.delete(waiter);
+          reject(new CfgError("no_quorum", "could not confirm the leader with a quorum in time"));
+        }, this.options.timeoutMs ?? 5000),
+      };
+      this.nextReads.add(waiter);
     });
-    this.schedule();
+    this.startReadRound();
     return promise;
   }
 
@@ -707,11 +780,15 @@ export class RaftNode implements Proposer {
     this.options.machine.flush();
     this.walSync?.close();
     if (this.ticker) clearInterval(this.ticker);
-    for (const waiter of [...this.waiters.values(), ...this.reads.values()]) {
+    if (this.readRound?.retry) clearTimeout(this.readRound.retry);
+    const reads = [...this.nextReads, ...new Set([...this.rounds.values()].flatMap((r) => [...r.waiters]))];
+    for (const waiter of [...this.waiters.values(), ...reads]) {
       clearTimeout(waiter.timer);
       waiter.reject(new CfgError("unavailable", `${this.id} stopped`));
     }
     this.waiters.clear();
-    this.reads.clear();
+    this.nextReads.clear();
+    this.rounds.clear();
+    this.readRound = null;
   }
 }
