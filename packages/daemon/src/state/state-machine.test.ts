@@ -85,6 +85,39 @@ describe("StateMachine group commit", () => {
     expect(again.store.config("shop", "a")?.version).toBe(3);
   });
 
+  it("a batch that fails halfway rolls the whole group back to its last COMMIT, and nothing of it is committed later", () => {
+    const file = join(mkdtempSync(join(tmpdir(), "state-group-")), "state.db");
+    const machine = open(file, 60_000);
+    machine.applyBatch(entries.slice(0, 2));
+    machine.flush();
+    machine.applyBatch(entries.slice(2, 3)); // in the open group, not committed yet
+    const store = machine.store;
+    const writeKey = store.writeKey;
+    let writes = 0;
+    // The second entry of the next batch fails in the middle of its writes.
+    store.writeKey = (...args) => {
+      if (++writes === 2) throw new Error("disk on fire");
+      return writeKey.apply(store, args);
+    };
+    const more = [4, 5].map((index) => ({
+      index,
+      command: {
+        type: "put-key",
+        project: "shop",
+        key: "a",
+        value: { n: index },
+        meta: meta(index),
+      } as Command,
+    }));
+    expect(() => machine.applyBatch(more)).toThrow("disk on fire");
+    store.writeKey = writeKey;
+    expect(store.db.inTransaction).toBe(false);
+    expect(machine.appliedIndex).toBe(2);
+    expect(store.config("shop", "a")?.value).toBe('{"n":2}');
+    machine.flush();
+    expect(onDisk(file)).toEqual({ applied: 2, value: '{"n":2}' });
+  });
+
   it("without an interval, every batch is its own transaction", () => {
     const file = join(mkdtempSync(join(tmpdir(), "state-group-")), "state.db");
     const machine = open(file, 0);
