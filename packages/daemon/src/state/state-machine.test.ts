@@ -21,18 +21,14 @@ function open(file: string, commitEveryMs: number) {
 }
 
 const meta = (n: number) => ({ id: `c${n}`, actor: "test", at: "2026-01-01T00:00:00.000Z" });
+/** Entry `index` puts {n: index} into key a of project shop. */
+const putA = (index: number): BatchEntry => ({
+  index,
+  command: { type: "put-key", project: "shop", key: "a", value: { n: index }, meta: meta(index) } as Command,
+});
 const entries: BatchEntry[] = [
   { index: 1, command: { type: "create-project", name: "shop", meta: meta(1) } as Command },
-  ...[2, 3, 4].map((index) => ({
-    index,
-    command: {
-      type: "put-key",
-      project: "shop",
-      key: "a",
-      value: { n: index },
-      meta: meta(index),
-    } as Command,
-  })),
+  ...[2, 3, 4].map(putA),
 ];
 
 /** What another connection (another process, after a crash) finds in the file. */
@@ -99,16 +95,7 @@ describe("StateMachine group commit", () => {
       if (++writes === 2) throw new Error("disk on fire");
       return writeKey.apply(store, args);
     };
-    const more = [4, 5].map((index) => ({
-      index,
-      command: {
-        type: "put-key",
-        project: "shop",
-        key: "a",
-        value: { n: index },
-        meta: meta(index),
-      } as Command,
-    }));
+    const more = [4, 5].map(putA);
     expect(() => machine.applyBatch(more)).toThrow("disk on fire");
     store.writeKey = writeKey;
     expect(store.db.inTransaction).toBe(false);
