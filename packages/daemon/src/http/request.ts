@@ -22,28 +22,14 @@ export function requestHeader(c: Context, name: string): string | undefined {
  * request, which is most of a Raft hop. Without one (chunked), through Hono, whose body limit
  * counts the bytes as they come.
  */
-export function bodyText(c: Context): Promise<string> {
+export async function bodyText(c: Context): Promise<string> {
   const incoming = incomingOf(c);
-  if (incoming?.readable && incoming.headers["content-length"] !== undefined) return readAll(incoming);
-  return c.req.text();
-}
-
-/**
- * A Node request's whole body, from its events (an async iterator over it made an iterator and a
- * promise per chunk). A request that closes before its end (the client went away) fails.
- */
-function readAll(incoming: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
+  if (incoming?.readable && incoming.headers["content-length"] !== undefined) {
     const chunks: Buffer[] = [];
-    incoming.on("data", (chunk: Buffer) => chunks.push(chunk));
-    incoming.once("end", () =>
-      resolve((chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)).toString("utf8")),
-    );
-    incoming.once("error", reject);
-    incoming.once("close", () => {
-      if (!incoming.complete) reject(new CfgError("bad_request", "the request body ended early"));
-    });
-  });
+    for await (const chunk of incoming) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks).toString("utf8");
+  }
+  return c.req.text();
 }
 
 /** Parse a JSON body; malformed JSON is a bad_request that says where. */
