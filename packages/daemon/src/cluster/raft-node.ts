@@ -564,10 +564,7 @@ export class RaftNode implements Proposer {
       if (!(error instanceof ProposalDroppedError)) throw error;
       if (this.readRound === round) this.readRound = null;
       for (const id of round.ids) this.rounds.delete(id);
-      for (const waiter of round.waiters) {
-        clearTimeout(waiter.timer);
-        waiter.reject(this.notLeader());
-      }
+      this.failReads(round.waiters, this.notLeader());
       round.waiters.clear();
       return;
     }
@@ -578,6 +575,13 @@ export class RaftNode implements Proposer {
       if (this.readRound === round && !this.stopped) this.askRound(round);
     }, READ_RETRY_MS);
     this.schedule();
+  }
+
+  private failReads(waiters: Iterable<ReadWaiter>, error: Error): void {
+    for (const waiter of waiters) {
+      clearTimeout(waiter.timer);
+      waiter.reject(error);
+    }
   }
 
   /** The round in flight was confirmed: start the next one for the reads that came since. */
@@ -781,11 +785,14 @@ export class RaftNode implements Proposer {
     this.walSync?.close();
     if (this.ticker) clearInterval(this.ticker);
     if (this.readRound?.retry) clearTimeout(this.readRound.retry);
-    const reads = [...this.nextReads, ...new Set([...this.rounds.values()].flatMap((r) => [...r.waiters]))];
-    for (const waiter of [...this.waiters.values(), ...reads]) {
+    const stopped = new CfgError("unavailable", `${this.id} stopped`);
+    for (const waiter of this.waiters.values()) {
       clearTimeout(waiter.timer);
-      waiter.reject(new CfgError("unavailable", `${this.id} stopped`));
+      waiter.reject(stopped);
     }
+    this.failReads(this.nextReads, stopped);
+    // A round is in the map once per id it was asked with.
+    for (const round of new Set(this.rounds.values())) this.failReads(round.waiters, stopped);
     this.waiters.clear();
     this.nextReads.clear();
     this.rounds.clear();

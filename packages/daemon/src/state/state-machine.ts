@@ -8,8 +8,8 @@
  * Group commit (`commitEveryMs` > 0), as etcd batches its backend's commits: applied batches go
  * into one open state.db transaction that is committed every `commitEveryMs`, each batch with its
  * applied index, and no savepoint of its own (see applyBatch). Reads on this connection (the only
- * one) see what is applied at once; the COMMIT only records progress. Durability is raft.db's: every entry applied here is
- * already fsynced there. Killed before a COMMIT, state.db comes back at the last one, with its
+ * one) see what is applied at once; the COMMIT only records progress. Durability is raft.db's:
+ * every entry applied here is already fsynced there. Killed before a COMMIT, state.db comes back at the last one, with its
  * applied index, and the driver applies the later entries again from raft.db (which compacts only
  * behind a snapshot, and a snapshot commits first). Anything that needs state.db outside a
  * transaction (a snapshot or backup image, installing a snapshot, closing) calls flush() first.
@@ -94,7 +94,7 @@ export class StateMachine {
   /** The applied index as of the last applied batch; read from state.db when unknown. */
   private applied: number | null = null;
 
-  /** The open group transaction's COMMIT, when one is scheduled. */
+  /** The open group transaction's COMMIT: scheduled exactly while a group transaction is open. */
   private commitTimer: NodeJS.Timeout | null = null;
 
   /**
@@ -182,7 +182,8 @@ export class StateMachine {
       }
       if (entries.length > 0) this.store.setAppliedIndex(entries[entries.length - 1]!.index);
     };
-    if (this.commitTimer) {
+    const inGroup = this.commitTimer !== null;
+    if (inGroup) {
       try {
         apply();
       } catch (error) {
