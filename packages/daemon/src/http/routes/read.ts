@@ -3,11 +3,11 @@
  * with ?wait=&index= like Consul's) and GET /v1/watch/{project} (server-sent events, one per
  * applied revision, resumable with Last-Event-ID on any node).
  */
-import { CfgError, type ConfigEntry } from "@cfguardian/shared";
+import { CfgError, type ConfigEntry, type WatchEvent } from "@cfguardian/shared";
 import { Hono } from "hono";
-import { streamSSE } from "hono/streaming";
 import type { ConfigService } from "../../services/config-service.js";
 import { MAX_WAIT_MS, type WatchService } from "../../services/watch-service.js";
+import { eventStream, sseMessage } from "../event-stream.js";
 import type { AuthEnv } from "../middleware/auth.js";
 import { consistencyParam, intQuery, keyParam, projectParam, requestHeader } from "../request.js";
 import { setHeader } from "../response.js";
@@ -33,12 +33,12 @@ export function parseDuration(raw: string | undefined, name: string, max: number
  * false (a revoked key, an ended session, a removed member) ends the stream, so revoking access
  * cuts open watches too.
  */
-/** An event's JSON, made once for all the watchers it is sent to (events are shared, see eventsAfter). */
-const texts = new WeakMap<object, string>();
-const serialized = (event: object): string => {
+/** An event's SSE message, made once for all the watchers it is sent to (events are shared, see eventsAfter). */
+const texts = new WeakMap<WatchEvent, string>();
+const serialized = (event: WatchEvent): string => {
   let text = texts.get(event);
   if (text === undefined) {
-    text = JSON.stringify(event);
+    text = sseMessage("revision", JSON.stringify(event), String(event.revision));
     texts.set(event, text);
   }
   return text;
@@ -113,43 +113,31 @@ export function readRoutes(
         if (current === null) throw new CfgError("not_found", `project ${project} does not exist`);
         after = from === undefined ? current : from - 1;
       }
-      const signal = c.req.raw.signal;
       const authorization = requestHeader(c, "authorization");
-      setHeader(c, "Cache-Control", "no-cache");
       setHeader(c, "X-Accel-Buffering", "no");
-      return streamSSE(c, async (stream) => {
-        let closed = false;
-        stream.onAbort(() => {
-          closed = true;
-        });
+      return eventStream(c, async (stream) => {
+        const { signal } = stream;
         await stream.write("retry: 1000\n\n");
         // Where this stream starts: the revision after which events follow.
-        await stream.writeSSE({
-          id: String(after),
-          event: "start",
-          data: JSON.stringify({ project, revision: after }),
-        });
+        await stream.write(sseMessage("start", JSON.stringify({ project, revision: after }), String(after)));
         const waiter = watch.follow(project);
         try {
-          while (!closed && !signal.aborted) {
-            if (stillAllowed && !(await stillAllowed(authorization, project))) return;
+          // The credential is checked when the stream wakes (a change, a heartbeat), not again
+          // while it catches up on the revisions of that change.
+          let woke = true;
+          while (!signal.aborted) {
+            if (woke && stillAllowed && !(await stillAllowed(authorization, project))) return;
             const { events, next, reset } = watch.eventsAfter(project, after, { prefix, values });
-            for (const event of events) {
-              await stream.writeSSE({
-                id: String(event.revision),
-                event: "revision",
-                data: serialized(event),
-              });
-            }
+            for (const event of events) await stream.write(serialized(event));
             if (reset) {
-              await stream.writeSSE({ event: "reset", data: JSON.stringify(reset) });
+              await stream.write(sseMessage("reset", JSON.stringify(reset)));
               return;
             }
-            const moved = next !== after;
+            woke = next === after;
             after = next;
-            if (moved) continue; // maybe more: read again before waiting
+            if (!woke) continue; // maybe more: read again before waiting
             const changed = await waiter.wait(heartbeatMs, signal);
-            if (!changed && !closed && !signal.aborted) await stream.write(`: heartbeat ${after}\n\n`);
+            if (!changed && !signal.aborted) await stream.write(`: heartbeat ${after}\n\n`);
           }
         } finally {
           waiter.close();
