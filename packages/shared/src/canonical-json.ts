@@ -10,7 +10,52 @@ export type JsonValue = null | boolean | number | string | JsonValue[] | { [key:
  * Throws on values that are not JSON (undefined, functions, non-finite numbers, cycles).
  */
 export function canonicalJson(value: unknown): string {
-  return write(value, new Set());
+  const copy = sortedCopy(value, 0);
+  return copy === UNUSUAL ? write(value, new Set()) : JSON.stringify(copy);
+}
+
+/**
+ * The fast way, for what JSON.parse makes: a copy with every object's keys inserted in sorted
+ * order, written by JSON.stringify (native, about twice as fast as writing the text piece by
+ * piece here). UNUSUAL for anything it cannot copy faithfully, which `write` then handles (or
+ * refuses): a key that is an integer (objects list those first, in numeric order), `__proto__`,
+ * anything but plain objects, arrays, finite numbers, strings, booleans and null, and nesting
+ * deeper than MAX_DEPTH (which is how a cycle shows up here).
+ */
+const UNUSUAL: unique symbol = Symbol("unusual");
+const MAX_DEPTH = 500;
+const INTEGER = /^(?:0|[1-9][0-9]*)$/;
+
+function sortedCopy(value: unknown, depth: number): unknown {
+  if (typeof value !== "object") {
+    if (typeof value === "string" || typeof value === "boolean") return value;
+    return typeof value === "number" && Number.isFinite(value) ? value : UNUSUAL;
+  }
+  if (value === null) return null;
+  if (depth > MAX_DEPTH) return UNUSUAL;
+  if (Array.isArray(value)) {
+    const out = new Array<unknown>(value.length);
+    for (let i = 0; i < value.length; i++) {
+      const item = sortedCopy(value[i], depth + 1);
+      if (item === UNUSUAL) return UNUSUAL;
+      out[i] = item;
+    }
+    return out;
+  }
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return UNUSUAL;
+  const record = value as Record<string, unknown>;
+  const keys = Object.keys(record).sort();
+  const out: Record<string, unknown> = {};
+  for (const key of keys) {
+    const item = record[key];
+    if (item === undefined) continue;
+    if (key === "__proto__" || (key.charCodeAt(0) <= 57 && INTEGER.test(key))) return UNUSUAL;
+    const copy = sortedCopy(item, depth + 1);
+    if (copy === UNUSUAL) return UNUSUAL;
+    out[key] = copy;
+  }
+  return out;
 }
 
 function write(value: unknown, seen: Set<object>): string {
