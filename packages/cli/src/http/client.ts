@@ -40,8 +40,12 @@ export class ApiClient {
     this.verbose = options.verbose;
   }
 
+  /**
+   * Called as cfg exits, when everything it waits for is done: a request still on its way (a
+   * manifest asked for before the files turned out to have problems) is dropped, not waited for.
+   */
   async close(): Promise<void> {
-    await this.dispatcher?.close();
+    await this.dispatcher?.destroy();
   }
 
   get<T>(path: string, options: RequestOptions = {}): Promise<T> {
