@@ -2,8 +2,8 @@ import type { Command } from "commander";
 import type { Context } from "../context.js";
 import { EXIT, setErrorExitOverride } from "../exit-codes.js";
 import { renderPlan } from "../output/render-plan.js";
-import { makePlan, type Plan, planIsEmpty } from "../plan/plan.js";
-import { loadTarget, printJson } from "./shared.js";
+import { fetchManifest, makePlan, type Plan, planIsEmpty } from "../plan/plan.js";
+import { printJson, resolveTarget, scanTarget } from "./shared.js";
 
 export interface DiffOptions {
   target?: string;
@@ -37,9 +37,11 @@ export function planJson(plan: Plan, targetName: string) {
 }
 
 export async function runDiff(options: DiffOptions, context: Context): Promise<number> {
-  const { target, local } = await loadTarget(context, context.globals, options.target);
+  const { config, target } = resolveTarget(context, context.globals, options.target);
   const client = context.client(target.server);
-  const plan = await makePlan(client, local, options.prune === true);
+  const manifest = fetchManifest(client, target.project);
+  const local = await scanTarget(context, config, target);
+  const plan = await makePlan(client, local, options.prune === true, manifest);
   if (context.json) printJson(context, planJson(plan, target.name));
   else if (planIsEmpty(plan)) {
     context.io.out(

@@ -5,10 +5,10 @@ import { UsageError } from "../errors.js";
 import { EXIT } from "../exit-codes.js";
 import { projectPath } from "../http/client.js";
 import { renderPlan } from "../output/render-plan.js";
-import { makePlan, planIsEmpty, planToChanges } from "../plan/plan.js";
+import { fetchManifest, makePlan, planIsEmpty, planToChanges } from "../plan/plan.js";
 import { readGitState } from "../repo/git.js";
 import { planHeader, planJson } from "./diff.js";
-import { confirmOrRequireYes, loadTarget, printJson } from "./shared.js";
+import { confirmOrRequireYes, printJson, resolveTarget, scanTarget } from "./shared.js";
 
 export interface PushOptions {
   target?: string;
@@ -21,8 +21,13 @@ export interface PushOptions {
 
 /** Validate, plan, show, confirm, then send one atomic push with git provenance. */
 export async function runPush(options: PushOptions, context: Context): Promise<number> {
-  const { config, target, local } = await loadTarget(context, context.globals, options.target);
-  const git = await readGitState(config.root);
+  const { config, target } = resolveTarget(context, context.globals, options.target);
+  const client = context.client(target.server);
+  // git (another process) and the server work while the files are read here.
+  const gitAsked = readGitState(config.root);
+  const manifest = fetchManifest(client, target.project);
+  const local = await scanTarget(context, config, target);
+  const git = await gitAsked;
   if (!git) context.warn(`${config.root} is not in a git work tree; the push will carry no git provenance.`);
   else if (git.dirtyPaths.length > 0 && !options.allowDirty) {
     const shown = git.dirtyPaths.slice(0, 10).join(", ") + (git.dirtyPaths.length > 10 ? ", …" : "");
@@ -30,8 +35,7 @@ export async function runPush(options: PushOptions, context: Context): Promise<n
       `the working tree has uncommitted changes (${shown}). Commit them so the push records what was pushed, or pass --allow-dirty.`,
     );
   }
-  const client = context.client(target.server);
-  const plan = await makePlan(client, local, options.prune === true);
+  const plan = await makePlan(client, local, options.prune === true, manifest);
   if (planIsEmpty(plan)) {
     if (context.json)
       printJson(context, { ...planJson(plan, target.name), applied: false, revision: plan.baseRevision });

@@ -18,24 +18,42 @@ export interface LoadedTarget {
   local: LocalState;
 }
 
+/** Load cfg.json and pick the target; print every problem and stop if there is any. */
+export function resolveTarget(
+  context: Context,
+  globals: GlobalOptions,
+  targetName: string | undefined,
+): { config: RepoConfig; target: TargetConfig } {
+  const loaded = loadRepoConfig(globals.dir ?? context.io.cwd);
+  if (!loaded.ok) {
+    printProblems(context, loaded.problems);
+    throw new LocalValidationError(loaded.problems.length);
+  }
+  return { config: loaded.config, target: pickTarget(loaded.config, targetName) };
+}
+
+/** Read and check one target's files; print every problem and stop if there is any. */
+export async function scanTarget(
+  context: Context,
+  config: RepoConfig,
+  target: TargetConfig,
+): Promise<LocalState> {
+  const local = await loadLocalState(config, target, context.io.cwd);
+  if (local.problems.length > 0) {
+    printProblems(context, local.problems);
+    throw new LocalValidationError(local.problems.length);
+  }
+  return local;
+}
+
 /** Load cfg.json and one target's files; print every problem and stop if there is any. */
 export async function loadTarget(
   context: Context,
   globals: GlobalOptions,
   targetName: string | undefined,
 ): Promise<LoadedTarget> {
-  const loaded = loadRepoConfig(globals.dir ?? context.io.cwd);
-  if (!loaded.ok) {
-    printProblems(context, loaded.problems);
-    throw new LocalValidationError(loaded.problems.length);
-  }
-  const target = pickTarget(loaded.config, targetName);
-  const local = await loadLocalState(loaded.config, target, context.io.cwd);
-  if (local.problems.length > 0) {
-    printProblems(context, local.problems);
-    throw new LocalValidationError(local.problems.length);
-  }
-  return { config: loaded.config, target, local };
+  const { config, target } = resolveTarget(context, globals, targetName);
+  return { config, target, local: await scanTarget(context, config, target) };
 }
 
 /** Write one JSON document to stdout (the whole output of a command under --output json). */

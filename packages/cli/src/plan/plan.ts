@@ -84,12 +84,28 @@ async function fetchLiveValues(
 }
 
 /**
+ * The live project's manifest (key, version and content hash of every config). Asked for before
+ * the files are read, the server builds it while they are; the promise is marked handled, so a
+ * failure comes out where it is awaited (or not at all, when the files had problems).
+ */
+export function fetchManifest(client: ApiClient, project: string): Promise<Manifest> {
+  const asked = client.get<Manifest>(projectPath(project, "manifest"));
+  asked.catch(() => {});
+  return asked;
+}
+
+/**
  * Compare local files with the live manifest by content hash, then fetch only the values that
  * differ to show a structural diff of each.
  */
-export async function makePlan(client: ApiClient, local: LocalState, prune: boolean): Promise<Plan> {
+export async function makePlan(
+  client: ApiClient,
+  local: LocalState,
+  prune: boolean,
+  manifestAsked?: Promise<Manifest>,
+): Promise<Plan> {
   const { project } = local.target;
-  const manifest = await client.get<Manifest>(projectPath(project, "manifest"));
+  const manifest = await (manifestAsked ?? fetchManifest(client, project));
   const changes: KeyChange[] = [];
   const kept: string[] = [];
   const toFetch: string[] = [];

@@ -113,7 +113,12 @@ export async function loadLocalState(
   const compiled = problems.length === 0 ? compileSchemaSet(schemas) : null;
   // Paths are joined as text: path.relative for each of 10,000 files was a tenth of a diff.
   const shown = relative(cwd, dir);
-  for (const path of listJsonFiles(dir)) {
+  const paths = listJsonFiles(dir);
+  for (let i = 0; i < paths.length; i++) {
+    // A turn of the event loop now and then, so that what was started before the scan (the
+    // manifest request, git) goes on meanwhile.
+    if (i % 256 === 255) await new Promise((resolve) => setImmediate(resolve));
+    const path = paths[i]!;
     const full = dir + sep + path;
     const display = shown === "" ? path : shown + sep + path;
     const key = keyFromRelativePath(path)!;
