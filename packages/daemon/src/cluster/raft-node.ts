@@ -274,13 +274,16 @@ export class RaftNode implements Proposer {
           for (const entry of ready.entries) bytes += entry.data.length;
           this.walSync.writeUnsynced(() => this.persist(ready), bytes);
           this.persisting = true;
+          // The flush starts before anything else: it runs on the thread pool while the thread
+          // applies below (a follower's append carries the commit of the entry before it).
+          const flushed = this.walSync.sync();
           // Committed entries from before this Ready's new ones were flushed by an earlier Ready
           // (one flush at a time), and committed entries are never replaced: they are applied,
           // and their requests answered, now rather than after this flush.
           const firstNew = ready.entries[0]?.index ?? Number.POSITIVE_INFINITY;
           const durable = ready.committedEntries.filter((entry) => entry.index < firstNew);
           if (durable.length > 0) this.apply(durable);
-          this.walSync.sync().then(
+          flushed.then(
             () => {
               this.persisting = false;
               done();
