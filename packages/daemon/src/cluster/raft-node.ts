@@ -274,15 +274,22 @@ export class RaftNode implements Proposer {
           for (const entry of ready.entries) bytes += entry.data.length;
           this.walSync.writeUnsynced(() => this.persist(ready), bytes);
           this.persisting = true;
-          // The flush starts before anything else: it runs on the thread pool while the thread
-          // applies below (a follower's append carries the commit of the entry before it).
+          // The flush starts before anything else: it runs on the thread pool while the leader
+          // applies below.
           const flushed = this.walSync.sync();
-          // Committed entries from before this Ready's new ones were flushed by an earlier Ready
-          // (one flush at a time), and committed entries are never replaced: they are applied,
-          // and their requests answered, now rather than after this flush.
-          const firstNew = ready.entries[0]?.index ?? Number.POSITIVE_INFINITY;
-          const durable = ready.committedEntries.filter((entry) => entry.index < firstNew);
-          if (durable.length > 0) this.apply(durable);
+          // On the leader, committed entries from before this Ready's new ones were flushed by an
+          // earlier Ready (one flush at a time), and committed entries are never replaced: they
+          // are applied, and their requests answered, now rather than after this flush. A
+          // follower applies them after the flush instead, once it has acknowledged the new
+          // entries (finish): the thread would otherwise be busy applying when the flush ends, and
+          // every write in the cluster waits for that acknowledgement (writes at 64 connections,
+          // medians of six alternations: through the leader 3017 -> 3369 req/s, through a
+          // follower 2893 -> 3334).
+          if (this.raw.raft.role === "leader") {
+            const firstNew = ready.entries[0]?.index ?? Number.POSITIVE_INFINITY;
+            const durable = ready.committedEntries.filter((entry) => entry.index < firstNew);
+            if (durable.length > 0) this.apply(durable);
+          }
           flushed.then(
             () => {
               this.persisting = false;
