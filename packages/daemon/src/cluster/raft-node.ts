@@ -42,6 +42,9 @@ import type { SqliteRaftStorage } from "../storage/sqlite-raft-storage.js";
 import { WalSync } from "../storage/wal-sync.js";
 import type { Transport } from "./transport.js";
 
+/** Rows of the compacted log deleted per turn of the event loop (see reclaimLog). */
+const RECLAIM_ROWS = 1_000;
+
 export interface RaftNodeOptions {
   id: string;
   raftDb: Db;
@@ -201,6 +204,7 @@ export class RaftNode implements Proposer {
   }
 
   start(): void {
+    this.reclaimLog(); // what a compaction cut short by a crash left behind
     this.ticker = setInterval(() => {
       this.raw.tick();
       this.promoteLearners();
@@ -425,6 +429,7 @@ export class RaftNode implements Proposer {
       storage.createSnapshot(applied, this.raw.raft.confState(), encodeRef(ref));
       const compactTo = applied - (this.options.catchUpEntries ?? 5_000);
       if (compactTo >= storage.firstIndex()) storage.compact(compactTo);
+      this.reclaimLog();
       snapshots.prune(applied);
       this.observer.snapshot("created", ref.size);
       this.options.logger?.info("snapshot taken", {
@@ -440,6 +445,22 @@ export class RaftNode implements Proposer {
       compactedTo: storage.firstIndex() - 1,
     };
   }
+
+  /**
+   * Delete the compacted log's rows a slice at a time, a turn of the event loop between slices
+   * (1,000 rows: a few milliseconds), so that requests and messages go on meanwhile.
+   */
+  private reclaimLog(): void {
+    if (this.reclaiming) return;
+    this.reclaiming = true;
+    const step = () => {
+      if (!this.stopped && this.options.storage.reclaim(RECLAIM_ROWS)) setImmediate(step);
+      else this.reclaiming = false;
+    };
+    setImmediate(step);
+  }
+
+  private reclaiming = false;
 
   /** Every member's URL and promotion wish, as applied to state.db. */
   members(): Member[] {
