@@ -29,8 +29,8 @@ const suites = {
   },
   memory: {
     file: "memory.mjs",
-    what: "resident memory of a node holding N keys (default 100,000)",
-    options: ["--keys"],
+    what: "resident memory of a node holding N keys (default 100,000), and after --settle s idle (20)",
+    options: ["--keys", "--settle"],
   },
 };
 
@@ -42,7 +42,7 @@ const unknown = args.find(
 );
 if (unknown || args.includes("--help")) {
   console.error(
-    "usage: pnpm bench [suite ...] [--seconds N] [--vs-etcd] [--loadgen wrk|undici] [--repeat N] [--watchers N] [--keys N]\n\nsuites:",
+    "usage: pnpm bench [suite ...] [--seconds N] [--vs-etcd] [--loadgen wrk|undici] [--repeat N] [--watchers N] [--keys N] [--settle S]\n\nsuites:",
   );
   for (const [name, s] of Object.entries(suites)) console.error(`  ${name.padEnd(8)} ${s.what}`);
   process.exit(unknown ? 1 : 0);

@@ -1,11 +1,16 @@
 // Memory benchmark: resident memory (RSS) of the nodes of a 3-node cluster holding N keys
 // (default 100,000 configs of ~256 bytes, written in pushes of 10,000), read from /proc.
-//   node scripts/bench.mjs memory [--keys 100000]
+// Measured 1 s after the last node applied the last push, and again --settle seconds later.
+//   node scripts/bench.mjs memory [--keys 100000] [--settle 20]
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { startCluster, waitFor } from "./lib.mjs";
 
-const { values } = parseArgs({ options: { keys: { type: "string", default: "100000" } } });
+const { values } = parseArgs({
+  options: { keys: { type: "string", default: "100000" }, settle: { type: "string", default: "20" } },
+});
+const settle = Number(values.settle);
+if (!(settle >= 0)) throw new Error("--settle must be a number of seconds, 0 or more");
 const keys = Number(values.keys);
 if (!Number.isInteger(keys) || keys < 1) throw new Error("--keys must be a positive integer");
 
@@ -55,15 +60,20 @@ try {
   }
   global.gc?.();
   await new Promise((r) => setTimeout(r, 1000));
+  const after = children.map((c) => rss(c.pid));
+  // And once the nodes have been idle for a while: V8 gives back the heap the pushes' garbage took
+  // only when its memory reducer runs, some 8 to 15 s after the allocations stop.
+  await new Promise((r) => setTimeout(r, settle * 1000));
+  const settled = children.map((c) => rss(c.pid));
   console.log(
     `memory benchmark: ${keys} keys of ~256 bytes written in ${Math.ceil(keys / 10_000)} pushes (${seconds.toFixed(1)} s)`,
   );
   console.log(
-    `${"node".padEnd(10)}${"role".padEnd(10)}${"RSS idle MB".padStart(13)}${"RSS with keys MB".padStart(18)}`,
+    `${"node".padEnd(10)}${"role".padEnd(10)}${"RSS idle MB".padStart(13)}${"RSS with keys MB".padStart(18)}${`${settle} s later MB`.padStart(15)}`,
   );
   for (let i = 0; i < ids.length; i++) {
     console.log(
-      `${ids[i].padEnd(10)}${(i === leader ? "leader" : "follower").padEnd(10)}${idle[i].toFixed(1).padStart(13)}${rss(children[i].pid).toFixed(1).padStart(18)}`,
+      `${ids[i].padEnd(10)}${(i === leader ? "leader" : "follower").padEnd(10)}${idle[i].toFixed(1).padStart(13)}${after[i].toFixed(1).padStart(18)}${settled[i].toFixed(1).padStart(15)}`,
     );
   }
 } finally {
