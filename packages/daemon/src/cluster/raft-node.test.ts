@@ -202,6 +202,25 @@ describe("RaftNode: the driver under cfgd's state machine", () => {
     expect(new Set(ids).size).toBe(2);
   });
 
+  it("reads waiting for the next round are refused with the round when the leader is lost, not at their timeout", async () => {
+    cluster = new TestCluster();
+    for (const id of IDS) cluster.start(id);
+    const leader = await cluster.leader();
+    const id = IDS.find((n) => n !== leader)!;
+    const follower = cluster.nodes.get(id)!;
+    await cluster.until(() => follower.node.raw.raft.lead === leader);
+    cluster.cut.add(id); // its round's request is lost, and it soon knows no leader
+    const first = follower.node.readBarrier();
+    const next = follower.node.readBarrier(); // waits for the next round
+    first.catch(() => {});
+    next.catch(() => {});
+    await cluster.until(() => follower.node.raw.raft.lead === null);
+    // The round is asked again after 500 ms and refused; the read behind it goes with it (its own
+    // timeout, 800 ms, would say no_quorum).
+    await expect(first).rejects.toMatchObject({ code: "not_leader" });
+    await expect(next).rejects.toMatchObject({ code: "not_leader" });
+  });
+
   it("a follower's write whose leader is lost fails at once as unknown (no_quorum), or not_leader with no leader", async () => {
     cluster = new TestCluster();
     for (const id of IDS) cluster.start(id);

@@ -597,6 +597,9 @@ export class RaftNode implements Proposer {
       for (const id of round.ids) this.rounds.delete(id);
       this.failReads(round.waiters, this.notLeader());
       round.waiters.clear();
+      // Reads that came while this round was on its way get their answer now too (not_leader,
+      // or a round of their own if a leader is known again), not at their timeout.
+      this.startReadRound();
       return;
     }
     round.ids.push(requestId);

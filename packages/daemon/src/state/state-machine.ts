@@ -9,10 +9,11 @@
  * into one open state.db transaction that is committed every `commitEveryMs`, each batch with its
  * applied index, and no savepoint of its own (see applyBatch). Reads on this connection (the only
  * one) see what is applied at once; the COMMIT only records progress. Durability is raft.db's:
- * every entry applied here is already fsynced there. Killed before a COMMIT, state.db comes back at the last one, with its
- * applied index, and the driver applies the later entries again from raft.db (which compacts only
- * behind a snapshot, and a snapshot commits first). Anything that needs state.db outside a
- * transaction (a snapshot or backup image, installing a snapshot, closing) calls flush() first.
+ * every entry applied here is already fsynced there. Killed before a COMMIT, state.db comes back
+ * at the last one, with its applied index, and the driver applies the later entries again from
+ * raft.db (which compacts only behind a snapshot, and a snapshot commits first). Anything that
+ * needs state.db outside a transaction (a snapshot or backup image, installing a snapshot,
+ * closing) calls flush() first.
  */
 import {
   CfgError,
