@@ -12,12 +12,6 @@ export interface TargetOptions {
   target?: string;
 }
 
-export interface LoadedTarget {
-  config: RepoConfig;
-  target: TargetConfig;
-  local: LocalState;
-}
-
 /** Load cfg.json and pick the target; print every problem and stop if there is any. */
 export function resolveTarget(
   context: Context,
@@ -44,16 +38,6 @@ export async function scanTarget(
     throw new LocalValidationError(local.problems.length);
   }
   return local;
-}
-
-/** Load cfg.json and one target's files; print every problem and stop if there is any. */
-export async function loadTarget(
-  context: Context,
-  globals: GlobalOptions,
-  targetName: string | undefined,
-): Promise<LoadedTarget> {
-  const { config, target } = resolveTarget(context, globals, targetName);
-  return { config, target, local: await scanTarget(context, config, target) };
 }
 
 /** Write one JSON document to stdout (the whole output of a command under --output json). */
