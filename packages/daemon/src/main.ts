@@ -13,6 +13,7 @@ import {
 } from "./daemon.js";
 import { createLogger } from "./logger.js";
 import { startTracing } from "./observability/tracing.js";
+import { startIdleGc } from "./runtime/idle-gc.js";
 import { checkEmail } from "./services/identity-views.js";
 
 // `cfgd backup ...` and `cfgd restore ...` are subcommands; anything else serves.
@@ -238,11 +239,19 @@ try {
       `  export CFG_SERVER=${daemon.url} CFG_TOKEN=$(cat ${daemon.adminTokenFile})\n` +
       `Users log in with \`cfg login --server ${daemon.url}\` (the first admin: CFGD_BOOTSTRAP_ADMIN_EMAIL/_PASSWORD, or the bootstrap code in the log).\n`,
   );
+  const stopIdleGc = startIdleGc(({ rssBefore, rssAfter, ms }) =>
+    logger.debug("gave idle memory back", {
+      rssBeforeMB: Math.round(rssBefore / 1048576),
+      rssAfterMB: Math.round(rssAfter / 1048576),
+      pauseMs: Math.round(ms),
+    }),
+  );
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info("shutting down", { signal });
+    stopIdleGc();
     const force = setTimeout(() => {
       logger.warn("in-flight requests did not finish within 10 s; exiting");
       process.exit(1);
