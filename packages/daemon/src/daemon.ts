@@ -23,9 +23,10 @@ import { WatchService } from "./services/watch-service.js";
 import { StateMachine } from "./state/state-machine.js";
 import { StateStore } from "./state/state-store.js";
 import { takeImage } from "./storage/backup.js";
+import { CheckpointWorker, WalCheckpoints } from "./storage/checkpoints.js";
 import { RaftLogStore } from "./storage/raft-log-store.js";
 import { SnapshotStore } from "./storage/snapshot-store.js";
-import { openDatabase } from "./storage/sqlite.js";
+import { type Db, openDatabase } from "./storage/sqlite.js";
 import { SqliteRaftStorage } from "./storage/sqlite-raft-storage.js";
 
 /**
@@ -73,6 +74,31 @@ export function parseListen(listen: string): { host: string; port: number } {
   return { host: match[1]!.replace(/^\[(.*)\]$/, "$1") || "127.0.0.1", port: Number(match[2]) };
 }
 
+/**
+ * The checkpoints of a node's databases, their bulk on one worker thread (storage/checkpoints.ts).
+ * In single-node mode raft.db commits with synchronous=FULL and keeps SQLite's own checkpoints.
+ */
+function startCheckpoints(raftDb: Db | null, stateDb: Db, logger: Logger) {
+  const worker = new CheckpointWorker();
+  let warned = false;
+  const onError = (error: Error) => {
+    if (!warned)
+      logger.warn("checkpoints run on the event loop: the worker failed", { error: error.message });
+    warned = true;
+  };
+  const raft = raftDb && !raftDb.memory ? new WalCheckpoints(raftDb, worker, onError) : undefined;
+  const state = stateDb.memory ? undefined : new WalCheckpoints(stateDb, worker, onError);
+  return {
+    raft,
+    state,
+    close: async () => {
+      raft?.close();
+      state?.close();
+      await worker.close();
+    },
+  };
+}
+
 /** Open the node's storage and the pieces on top of it (no network). */
 export function openNode(
   dataDir: string,
@@ -82,7 +108,11 @@ export function openNode(
   const raftDb = openDatabase(join(dataDir, "raft.db"), true);
   const stateDb = openDatabase(join(dataDir, "state.db"), false);
   const logStore = new RaftLogStore(raftDb);
-  const machine = new StateMachine(new StateStore(stateDb), { commitEveryMs: STATE_COMMIT_EVERY_MS });
+  const checkpoints = startCheckpoints(null, stateDb, silentLogger);
+  const machine = new StateMachine(new StateStore(stateDb), {
+    commitEveryMs: STATE_COMMIT_EVERY_MS,
+    checkpoints: checkpoints.state,
+  });
   const log = new SingleNodeLog(logStore, machine, options.onFatal, options.metrics?.observer);
   const { replayed } = log.open();
   options.metrics?.bindRaft(() => ({
@@ -105,6 +135,7 @@ export function openNode(
     replayed,
     close: async () => {
       await log.close();
+      await checkpoints.close();
       raftDb.close();
       stateDb.close();
     },
@@ -223,7 +254,11 @@ export async function openClusterNode(
     }
   }
   const id = clusterId!;
-  const machine = new StateMachine(new StateStore(stateDb), { commitEveryMs: STATE_COMMIT_EVERY_MS });
+  const checkpoints = startCheckpoints(raftDb, stateDb, logger);
+  const machine = new StateMachine(new StateStore(stateDb), {
+    commitEveryMs: STATE_COMMIT_EVERY_MS,
+    checkpoints: checkpoints.state,
+  });
   const snapshots = new SnapshotStore(dataDir);
   // Every member's URL: the applied membership once there is one, the flags until then.
   const members = new Map(cluster.peers);
@@ -254,6 +289,7 @@ export async function openClusterNode(
   node = new RaftNode({
     id: cluster.nodeId,
     raftDb,
+    raftCheckpoints: checkpoints.raft,
     storage,
     machine,
     transport,
@@ -330,6 +366,7 @@ export async function openClusterNode(
     close: async () => {
       await raft.close();
       await transport.close();
+      await checkpoints.close();
       raftDb.close();
       stateDb.close();
     },

@@ -36,6 +36,7 @@ import { RawNode } from "../raft/raw-node.js";
 import type { ConfChange, Entry, Message, Ready, Snapshot } from "../raft/types.js";
 import type { ApplyOutcome, Command } from "../state/commands.js";
 import type { BatchEntry, StateMachine } from "../state/state-machine.js";
+import type { WalCheckpoints } from "../storage/checkpoints.js";
 import { decodeRef, encodeRef, type SnapshotStore } from "../storage/snapshot-store.js";
 import type { Db } from "../storage/sqlite.js";
 import type { SqliteRaftStorage } from "../storage/sqlite-raft-storage.js";
@@ -48,6 +49,8 @@ const RECLAIM_ROWS = 1_000;
 export interface RaftNodeOptions {
   id: string;
   raftDb: Db;
+  /** raft.db's checkpoints, mostly on a worker thread; without, on this one (as SQLite does). */
+  raftCheckpoints?: WalCheckpoints;
   storage: SqliteRaftStorage;
   machine: StateMachine;
   transport: Transport;
@@ -195,7 +198,9 @@ export class RaftNode implements Proposer {
       const entry = storage.entries(i, i + 1)[0];
       if (entry?.type === "conf-change") this.raw.applyConfChange(JSON.parse(entry.data) as ConfChange);
     }
-    this.walSync = options.raftDb.memory ? null : new WalSync(options.raftDb);
+    this.walSync = options.raftDb.memory
+      ? null
+      : new WalSync(options.raftDb, undefined, undefined, options.raftCheckpoints ?? null);
     this.persist = options.raftDb.transaction((ready: Ready) => {
       if (ready.snapshot) storage.applySnapshot(ready.snapshot);
       if (ready.entries.length > 0) storage.append(ready.entries);

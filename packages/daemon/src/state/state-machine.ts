@@ -35,6 +35,7 @@ import {
 } from "@cfguardian/shared";
 import { checkSchemaSet, compileSchemaSet } from "@cfguardian/shared/schema-validation";
 import { applyMetadataOp } from "../metadata/embedded/apply.js";
+import type { WalCheckpoints } from "../storage/checkpoints.js";
 import { ChangeFeed } from "./change-feed.js";
 import type { ApplyOutcome, Command } from "./commands.js";
 import { type ConfigRow, type ProjectRow, StateStore } from "./state-store.js";
@@ -65,6 +66,12 @@ class Rejection extends Error {
     super(error.message);
   }
 }
+
+/**
+ * state.db is checkpointed every this many group commits: under load one commit per 100 ms, so
+ * about once a second, when its WAL holds a few MiB (SQLite's own default is 1,000 pages).
+ */
+const CHECKPOINT_EVERY_COMMITS = 10;
 
 const reject = (code: CfgError["code"], message: string, extensions: Record<string, unknown> = {}): never => {
   throw new Rejection(new CfgError(code, message, extensions));
@@ -103,10 +110,11 @@ export class StateMachine {
    * builds a new wrapper per transaction() call, which cost more than the savepoint itself.
    */
   private readonly inTransaction: (run: () => void) => void;
+  private commitsSinceCheckpoint = 0;
 
   constructor(
     readonly store: StateStore,
-    private readonly options: { commitEveryMs?: number } = {},
+    private readonly options: { commitEveryMs?: number; checkpoints?: WalCheckpoints } = {},
   ) {
     this.inTransaction = store.db.transaction((run: () => void) => run());
   }
@@ -115,7 +123,22 @@ export class StateMachine {
   flush(): void {
     if (this.commitTimer) clearTimeout(this.commitTimer);
     this.commitTimer = null;
-    if (this.store.db.open && this.store.db.inTransaction) this.store.db.exec("COMMIT");
+    if (this.store.db.open && this.store.db.inTransaction) {
+      this.store.db.exec("COMMIT");
+      this.afterCommit();
+    }
+  }
+
+  /**
+   * With no transaction open: the end of a checkpoint whose bulk ran on a worker thread, or the
+   * start of one every CHECKPOINT_EVERY_COMMITS group commits (checkpoints.ts).
+   */
+  private afterCommit(): void {
+    const checkpoints = this.options.checkpoints;
+    if (!checkpoints || checkpoints.catchUp()) return;
+    if (++this.commitsSinceCheckpoint < CHECKPOINT_EVERY_COMMITS) return;
+    this.commitsSinceCheckpoint = 0;
+    checkpoints.start();
   }
 
   /** Roll the open group transaction back: state.db is as of its last COMMIT again. */
