@@ -58,6 +58,7 @@ function checkpointWorkerMain(): void {
         if (!file) {
           const db = new Database(message.file, { fileMustExist: true });
           db.pragma("synchronous = FULL");
+          db.pragma("cache_size = -256"); // a checkpoint copies frames past the page cache
           file = { db, fd: openSync(message.file, "r") };
           open.set(message.file, file);
         }
@@ -93,6 +94,8 @@ export class CheckpointWorker {
     this.worker = new Worker(`(${checkpointWorkerMain.toString()})()`, {
       eval: true,
       workerData: { sqlite },
+      // It allocates next to nothing: a small heap keeps its share of the node's memory small.
+      resourceLimits: { maxYoungGenerationSizeMb: 1, maxOldGenerationSizeMb: 16 },
     });
     this.worker.unref();
     this.worker.on("message", (reply: Reply) => {
