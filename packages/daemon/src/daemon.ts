@@ -23,11 +23,12 @@ import { WatchService } from "./services/watch-service.js";
 import { StateMachine } from "./state/state-machine.js";
 import { StateStore } from "./state/state-store.js";
 import { takeImage } from "./storage/backup.js";
-import { CheckpointWorker, WalCheckpoints } from "./storage/checkpoints.js";
+import { WalCheckpoints } from "./storage/checkpoints.js";
 import { RaftLogStore } from "./storage/raft-log-store.js";
 import { SnapshotStore } from "./storage/snapshot-store.js";
 import { type Db, openDatabase } from "./storage/sqlite.js";
 import { SqliteRaftStorage } from "./storage/sqlite-raft-storage.js";
+import { StorageWorker } from "./storage/storage-worker.js";
 
 /**
  * state.db commits its applied batches together this often (see StateMachine): etcd commits its
@@ -75,11 +76,12 @@ export function parseListen(listen: string): { host: string; port: number } {
 }
 
 /**
- * The checkpoints of a node's databases, their bulk on one worker thread (storage/checkpoints.ts).
- * In single-node mode raft.db commits with synchronous=FULL and keeps SQLite's own checkpoints.
+ * A node's storage worker (storage/storage-worker.ts) and its databases' checkpoints, their bulk
+ * on that worker (storage/checkpoints.ts). In single-node mode raft.db commits with
+ * synchronous=FULL and keeps SQLite's own checkpoints.
  */
 function startCheckpoints(raftDb: Db | null, stateDb: Db, logger: Logger) {
-  const worker = new CheckpointWorker();
+  const worker = new StorageWorker();
   let warned = false;
   const onError = (error: Error) => {
     if (!warned)
@@ -89,6 +91,7 @@ function startCheckpoints(raftDb: Db | null, stateDb: Db, logger: Logger) {
   const raft = raftDb && !raftDb.memory ? new WalCheckpoints(raftDb, worker, onError) : undefined;
   const state = stateDb.memory ? undefined : new WalCheckpoints(stateDb, worker, onError);
   return {
+    worker,
     raft,
     state,
     close: async () => {
@@ -290,6 +293,7 @@ export async function openClusterNode(
     id: cluster.nodeId,
     raftDb,
     raftCheckpoints: checkpoints.raft,
+    storageWorker: checkpoints.worker,
     storage,
     machine,
     transport,

@@ -2,6 +2,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Message } from "../raft/types.js";
 import { ConfigService } from "../services/config-service.js";
@@ -10,6 +11,7 @@ import { StateStore } from "../state/state-store.js";
 import { decodeRef, SnapshotStore } from "../storage/snapshot-store.js";
 import { openDatabase } from "../storage/sqlite.js";
 import { SqliteRaftStorage } from "../storage/sqlite-raft-storage.js";
+import { StorageWorker } from "../storage/storage-worker.js";
 import { RaftNode } from "./raft-node.js";
 
 const IDS = ["n1", "n2", "n3"];
@@ -38,7 +40,13 @@ class TestCluster {
   readonly sent: Message[] = [];
 
   constructor(
-    readonly options: { snapshotCount?: number; catchUpEntries?: number; promoteLag?: number } = {},
+    readonly options: {
+      snapshotCount?: number;
+      catchUpEntries?: number;
+      promoteLag?: number;
+      /** Automatic snapshots imaged on a storage worker, as cfgd makes them. */
+      worker?: boolean;
+    } = {},
   ) {}
 
   dir(id: string): string {
@@ -56,12 +64,14 @@ class TestCluster {
     const storage = new SqliteRaftStorage(raftDb);
     if (storage.isEmpty() && !joiner) storage.bootstrap(IDS.map((n) => ({ id: n, url: `http://${n}.test` })));
     const snapshots = new SnapshotStore(dir);
+    const worker = this.options.worker ? new StorageWorker() : undefined;
     const node: RaftNode = new RaftNode({
       id,
       raftDb,
       storage,
       machine,
       snapshots,
+      ...(worker ? { storageWorker: worker } : {}),
       snapshotCount: this.options.snapshotCount,
       catchUpEntries: this.options.catchUpEntries,
       promoteLag: this.options.promoteLag ?? 5,
@@ -106,6 +116,7 @@ class TestCluster {
       service: new ConfigService(node, machine),
       close: () => {
         void node.close();
+        void worker?.close();
         raftDb.close();
         stateDb.close();
       },
@@ -328,6 +339,39 @@ describe("RaftNode: the driver under cfgd's state machine", () => {
     await cluster.until(() => caughtUp.machine.store.project("shop")?.revision === 31);
     const history = (id: string) => cluster.nodes.get(id)!.service.revisions("shop", undefined, 100);
     expect(history(down)).toEqual(history(leader));
+  });
+
+  it("automatic snapshots imaged on the storage worker are the state at the index they were taken at, and serve a node that catches up", async () => {
+    cluster = new TestCluster({ snapshotCount: 10, catchUpEntries: 2, worker: true });
+    for (const id of IDS) cluster.start(id);
+    const leader = await cluster.leader();
+    const { service, storage, snapshots } = cluster.nodes.get(leader)!;
+    await service.createProject("shop", "test");
+    const down = IDS.find((id) => id !== leader)!;
+    cluster.stop(down);
+    // Writes go on while an image is made: they are applied, and later snapshots follow.
+    for (let i = 1; i <= 40; i++) await push(service, i - 1, i);
+    await cluster.until(() => storage.snapshot().meta.index >= 25);
+    const snap = storage.snapshot();
+    const ref = decodeRef(snap.data);
+    expect(ref.index).toBe(snap.meta.index);
+    expect(snap.meta.confState.voters.sort()).toEqual(IDS);
+    const image = new Database(snapshots.path(ref.index), { readonly: true, fileMustExist: true });
+    try {
+      expect(Number(image.prepare("SELECT v FROM meta WHERE k = 'applied_index'").pluck().get())).toBe(
+        ref.index,
+      );
+    } finally {
+      image.close();
+    }
+    expect(storage.firstIndex()).toBe(ref.index - 2 + 1);
+    cluster.start(down);
+    const caughtUp = cluster.nodes.get(down)!;
+    await cluster.until(() => caughtUp.machine.store.project("shop")?.revision === 40);
+    expect(caughtUp.storage.snapshot().meta.index).toBeGreaterThan(0);
+    expect(caughtUp.service.revisions("shop", undefined, 100)).toEqual(
+      service.revisions("shop", undefined, 100),
+    );
   });
 
   it("a crash after raft.db took a snapshot but before state.db installed it is repaired at start", async () => {

@@ -33,13 +33,14 @@ import { type DriverObserver, noObserver } from "../observability/driver-observe
 import { tracer } from "../observability/tracer.js";
 import { ProposalDroppedError } from "../raft/errors.js";
 import { RawNode } from "../raft/raw-node.js";
-import type { ConfChange, Entry, Message, Ready, Snapshot } from "../raft/types.js";
+import type { ConfChange, ConfState, Entry, Message, Ready, Snapshot } from "../raft/types.js";
 import type { ApplyOutcome, Command } from "../state/commands.js";
 import type { BatchEntry, StateMachine } from "../state/state-machine.js";
 import type { WalCheckpoints } from "../storage/checkpoints.js";
-import { decodeRef, encodeRef, type SnapshotStore } from "../storage/snapshot-store.js";
+import { decodeRef, encodeRef, type SnapshotRef, type SnapshotStore } from "../storage/snapshot-store.js";
 import type { Db } from "../storage/sqlite.js";
 import type { SqliteRaftStorage } from "../storage/sqlite-raft-storage.js";
+import type { StorageWorker } from "../storage/storage-worker.js";
 import { WalSync } from "../storage/wal-sync.js";
 import type { Transport } from "./transport.js";
 
@@ -51,6 +52,8 @@ export interface RaftNodeOptions {
   raftDb: Db;
   /** raft.db's checkpoints, mostly on a worker thread; without, on this one (as SQLite does). */
   raftCheckpoints?: WalCheckpoints;
+  /** Where automatic snapshots' images are made; without, they are made on this thread. */
+  storageWorker?: StorageWorker;
   storage: SqliteRaftStorage;
   machine: StateMachine;
   transport: Transport;
@@ -416,7 +419,63 @@ export class RaftNode implements Proposer {
   private maybeSnapshot(): void {
     const every = this.options.snapshotCount ?? 100_000;
     const applied = this.options.machine.appliedIndex;
-    if (applied - this.options.storage.snapshot().meta.index >= every) this.snapshot();
+    if (applied - this.options.storage.snapshot().meta.index < every) return;
+    if (this.options.storageWorker && this.options.snapshots) this.snapshotBeside(this.options.storageWorker);
+    else this.snapshot();
+  }
+
+  /** An automatic snapshot under way on the storage worker; when the last one failed. */
+  private imaging = false;
+  private imageFailedAt = 0;
+
+  /**
+   * snapshot(), with the image made on the storage worker while this thread goes on: the state
+   * at the applied index and the configuration at it are taken now, state.db's commits wait
+   * until the image is made, and the snapshot is recorded (and the log compacted) only once the
+   * image is on disk in full. One that fails is logged and tried again 10 s later.
+   */
+  private snapshotBeside(worker: StorageWorker): void {
+    const { storage, snapshots, machine, logger } = this.options;
+    if (this.imaging || this.stopped || !snapshots || Date.now() - this.imageFailedAt < 10_000) return;
+    const release = machine.holdCommits();
+    if (!release) {
+      this.snapshot();
+      return;
+    }
+    const index = machine.appliedIndex;
+    const confState = this.raw.raft.confState();
+    this.imaging = true;
+    const wanted = () => !this.stopped && index > storage.snapshot().meta.index;
+    snapshots.createBeside(machine.store.db, index, worker, wanted).then(
+      (ref) => {
+        release();
+        this.imaging = false;
+        if (ref && wanted()) this.recordSnapshot(index, confState, ref);
+      },
+      (error: Error) => {
+        release();
+        this.imaging = false;
+        this.imageFailedAt = Date.now();
+        this.observer.snapshot("failed");
+        logger?.warn("snapshot failed; trying again in 10 s", { index, error: error.message });
+      },
+    );
+  }
+
+  /** Record a snapshot whose image is on disk, compact the log behind it, drop older images. */
+  private recordSnapshot(index: number, confState: ConfState, ref: SnapshotRef): void {
+    const { storage, snapshots } = this.options;
+    storage.createSnapshot(index, confState, encodeRef(ref));
+    const compactTo = index - (this.options.catchUpEntries ?? 5_000);
+    if (compactTo >= storage.firstIndex()) storage.compact(compactTo);
+    this.reclaimLog();
+    snapshots?.prune(index);
+    this.observer.snapshot("created", ref.size);
+    this.options.logger?.info("snapshot taken", {
+      index,
+      bytes: ref.size,
+      firstIndex: storage.firstIndex(),
+    });
   }
 
   /**
@@ -431,17 +490,7 @@ export class RaftNode implements Proposer {
     if (applied > last.meta.index) {
       machine.flush();
       const ref = snapshots.create(machine.store.db, applied);
-      storage.createSnapshot(applied, this.raw.raft.confState(), encodeRef(ref));
-      const compactTo = applied - (this.options.catchUpEntries ?? 5_000);
-      if (compactTo >= storage.firstIndex()) storage.compact(compactTo);
-      this.reclaimLog();
-      snapshots.prune(applied);
-      this.observer.snapshot("created", ref.size);
-      this.options.logger?.info("snapshot taken", {
-        index: applied,
-        bytes: ref.size,
-        firstIndex: storage.firstIndex(),
-      });
+      this.recordSnapshot(applied, this.raw.raft.confState(), ref);
     }
     const current = storage.snapshot();
     return {

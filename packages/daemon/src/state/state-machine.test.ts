@@ -63,6 +63,24 @@ describe("StateMachine group commit", () => {
     expect(onDisk(file)).toEqual({ applied: 4, value: '{"n":4}' });
   });
 
+  it("holds its commits while asked: another connection sees the state of the hold's start until it is released", async () => {
+    const file = join(mkdtempSync(join(tmpdir(), "state-group-")), "state.db");
+    const machine = open(file, 10);
+    machine.applyBatch(entries.slice(0, 2));
+    const release = machine.holdCommits()!;
+    expect(onDisk(file)).toEqual({ applied: 2, value: '{"n":2}' }); // committed as the hold began
+    machine.applyBatch(entries.slice(2));
+    await sleep(100); // ten commit intervals
+    expect(machine.appliedIndex).toBe(4);
+    expect(onDisk(file)).toEqual({ applied: 2, value: '{"n":2}' });
+    release();
+    release(); // once is enough; twice changes nothing
+    const deadline = Date.now() + 2_000;
+    while (onDisk(file).applied === 2 && Date.now() < deadline) await sleep(10);
+    expect(onDisk(file)).toEqual({ applied: 4, value: '{"n":4}' });
+    expect(open(join(mkdtempSync(join(tmpdir(), "state-group-")), "state.db"), 0).holdCommits()).toBeNull();
+  });
+
   it("killed before its COMMIT, comes back at the last one, and applying the rest again gives the same state", () => {
     const file = join(mkdtempSync(join(tmpdir(), "state-group-")), "state.db");
     const machine = open(file, 60_000);

@@ -111,6 +111,8 @@ export class StateMachine {
    */
   private readonly inTransaction: (run: () => void) => void;
   private commitsSinceCheckpoint = 0;
+  /** holdCommits() not yet released. */
+  private holds = 0;
 
   constructor(
     readonly store: StateStore,
@@ -157,8 +159,33 @@ export class StateMachine {
     const every = this.options.commitEveryMs ?? 0;
     if (every <= 0 || this.store.db.inTransaction) return;
     this.store.db.exec("BEGIN");
-    this.commitTimer = setTimeout(() => this.flush(), every);
+    this.armCommit(every);
+  }
+
+  private armCommit(every: number): void {
+    this.commitTimer = setTimeout(() => {
+      if (this.holds > 0) this.armCommit(every);
+      else this.flush();
+    }, every);
     this.commitTimer.unref?.();
+  }
+
+  /**
+   * Keep state.db's committed state where it is (the group commit waits) until the returned
+   * function is called: another connection reading it meanwhile (a snapshot image made on the
+   * storage worker) sees exactly what was applied up to now. flush() still commits; null without
+   * group commit, where every batch commits as it is applied.
+   */
+  holdCommits(): (() => void) | null {
+    if ((this.options.commitEveryMs ?? 0) <= 0) return null;
+    this.flush();
+    this.holds++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.holds--;
+    };
   }
 
   get appliedIndex(): number {

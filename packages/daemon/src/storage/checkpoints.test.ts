@@ -2,11 +2,12 @@ import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { CheckpointWorker, WalCheckpoints } from "./checkpoints.js";
+import { WalCheckpoints } from "./checkpoints.js";
 import { type Db, openDatabase } from "./sqlite.js";
+import { StorageWorker } from "./storage-worker.js";
 
 const dirs: string[] = [];
-const workers: CheckpointWorker[] = [];
+const workers: StorageWorker[] = [];
 const dbs: Db[] = [];
 afterEach(async () => {
   for (const worker of workers.splice(0)) await worker.close();
@@ -23,8 +24,8 @@ function database(): Db {
   return db;
 }
 
-function worker(): CheckpointWorker {
-  const w = new CheckpointWorker();
+function worker(): StorageWorker {
+  const w = new StorageWorker();
   workers.push(w);
   return w;
 }
@@ -97,13 +98,13 @@ describe("WalCheckpoints", () => {
     for (let i = 0; i < 100; i++) write(db);
     checkpoints.start();
     await writeUntilCaughtUp(db, checkpoints);
-    expect(errors.map((e) => e.message)).toEqual(["the checkpoint worker stopped"]);
+    expect(errors.map((e) => e.message)).toEqual(["the storage worker stopped"]);
     write(db, 1);
     expect(framesInWal(db)).toBeLessThan(10);
   });
 });
 
-describe("CheckpointWorker", () => {
+describe("StorageWorker", () => {
   it("answers a checkpoint of a file it cannot open with the error, and goes on serving others", async () => {
     const w = worker();
     await expect(w.checkpoint(join(tmpdir(), "cfg-no-such-dir", "none.db"))).rejects.toThrow();

@@ -6,7 +6,7 @@
  * threshold). Every write in the cluster waited for them.
  *
  * So a checkpoint is done in two passes:
- * 1. A worker thread with its own connection runs a PASSIVE checkpoint (synchronous=FULL: the WAL
+ * 1. The node's storage worker (storage-worker.ts), a thread with its own connection, runs a PASSIVE checkpoint (synchronous=FULL: the WAL
  *    is synced before pages are copied). It runs beside the event loop, whose writes go on.
  * 2. The owner of the database (the only writer), at a moment when it has no write transaction
  *    open, calls catchUp(), which runs the same checkpoint on its own connection, with its own
@@ -19,118 +19,8 @@
  * synced the database file; whichever pass is cut short, the next open reads the WAL again.
  * Without a worker (it could not start), catchUp() runs the whole checkpoint, as before.
  */
-import { createRequire } from "node:module";
-import { Worker } from "node:worker_threads";
 import type { Db } from "./sqlite.js";
-
-/** What PRAGMA wal_checkpoint answers. */
-export interface CheckpointResult {
-  busy: number;
-  log: number;
-  checkpointed: number;
-}
-
-type Reply = { id: number; ok: true; result: CheckpointResult } | { id: number; ok: false; message: string };
-
-/**
- * The worker's code. It runs in a context of its own (an eval'd CommonJS script), so it uses only
- * what it requires itself and what comes in workerData.
- */
-function checkpointWorkerMain(): void {
-  const { parentPort, workerData } = require("node:worker_threads");
-  const { closeSync, fdatasyncSync, openSync } = require("node:fs");
-  const Database = require(workerData.sqlite);
-  const open = new Map<string, { db: { pragma(sql: string): unknown; close(): void }; fd: number }>();
-  parentPort.on(
-    "message",
-    (message: { type: "checkpoint"; id: number; file: string } | { type: "close" }) => {
-      if (message.type === "close") {
-        for (const { db, fd } of open.values()) {
-          db.close();
-          closeSync(fd);
-        }
-        open.clear();
-        parentPort.close();
-        return;
-      }
-      try {
-        let file = open.get(message.file);
-        if (!file) {
-          const db = new Database(message.file, { fileMustExist: true });
-          db.pragma("synchronous = FULL");
-          db.pragma("cache_size = -256"); // a checkpoint copies frames past the page cache
-          file = { db, fd: openSync(message.file, "r") };
-          open.set(message.file, file);
-        }
-        const [result] = file.db.pragma("wal_checkpoint(PASSIVE)") as CheckpointResult[];
-        // SQLite syncs the database file only after a pass that copied the whole WAL, which one
-        // beside writes never does: synced here, the owner's pass has only its own pages to sync.
-        fdatasyncSync(file.fd);
-        parentPort.postMessage({ id: message.id, ok: true, result });
-      } catch (error) {
-        parentPort.postMessage({
-          id: message.id,
-          ok: false,
-          message: String((error as Error)?.message ?? error),
-        });
-      }
-    },
-  );
-}
-
-/** One thread that runs checkpoints for any number of files, one at a time. */
-export class CheckpointWorker {
-  private readonly worker: Worker;
-  private next = 1;
-  private readonly waiting = new Map<
-    number,
-    { resolve(r: CheckpointResult): void; reject(e: Error): void }
-  >();
-  private failure: Error | null = null;
-  private exited: Promise<void>;
-
-  constructor() {
-    const sqlite = createRequire(import.meta.url).resolve("better-sqlite3");
-    this.worker = new Worker(`(${checkpointWorkerMain.toString()})()`, {
-      eval: true,
-      workerData: { sqlite },
-      // It allocates next to nothing: a small heap keeps its share of the node's memory small.
-      resourceLimits: { maxYoungGenerationSizeMb: 1, maxOldGenerationSizeMb: 16 },
-    });
-    this.worker.unref();
-    this.worker.on("message", (reply: Reply) => {
-      const waiter = this.waiting.get(reply.id);
-      if (!waiter) return;
-      this.waiting.delete(reply.id);
-      if (reply.ok) waiter.resolve(reply.result);
-      else waiter.reject(new Error(reply.message));
-    });
-    this.exited = new Promise((resolve) => this.worker.once("exit", () => resolve()));
-    const fail = (error: Error) => {
-      this.failure ??= error;
-      for (const waiter of this.waiting.values()) waiter.reject(this.failure);
-      this.waiting.clear();
-    };
-    this.worker.on("error", fail);
-    this.worker.once("exit", () => fail(new Error("the checkpoint worker stopped")));
-  }
-
-  /** A PASSIVE checkpoint of `file` on the worker's connection to it. */
-  checkpoint(file: string): Promise<CheckpointResult> {
-    if (this.failure) return Promise.reject(this.failure);
-    const id = this.next++;
-    return new Promise((resolve, reject) => {
-      this.waiting.set(id, { resolve, reject });
-      this.worker.postMessage({ type: "checkpoint", id, file });
-    });
-  }
-
-  /** Close the worker's connections (after the checkpoint it runs, if any) and stop it. */
-  async close(): Promise<void> {
-    if (!this.failure) this.worker.postMessage({ type: "close" });
-    await this.exited;
-  }
-}
+import type { StorageWorker } from "./storage-worker.js";
 
 /** The two passes for one database file (see the header). */
 export class WalCheckpoints {
@@ -140,7 +30,7 @@ export class WalCheckpoints {
 
   constructor(
     private readonly db: Db,
-    private readonly worker: CheckpointWorker | null,
+    private readonly worker: StorageWorker | null,
     private readonly onError: (error: Error) => void = () => {},
   ) {
     // Checkpoints happen here, not inside a COMMIT.

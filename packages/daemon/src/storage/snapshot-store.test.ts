@@ -7,6 +7,7 @@ import { StateMachine } from "../state/state-machine.js";
 import { StateStore } from "../state/state-store.js";
 import { SnapshotStore } from "./snapshot-store.js";
 import { openDatabase } from "./sqlite.js";
+import { StorageWorker } from "./storage-worker.js";
 
 const meta = (id: string) => ({ id, actor: "test", at: "2026-01-01T00:00:00.000Z" });
 
@@ -33,6 +34,39 @@ function fill(machine: StateMachine, from: number, project: string, keys: number
     { index: from + 2, command: null, member: { id: "n1", url: "http://127.0.0.1:1" } },
   ]);
 }
+
+describe("SnapshotStore.createBeside", () => {
+  it("makes on the storage worker the image create() makes, byte for byte", async () => {
+    const a = node();
+    fill(a.machine, 1, "alpha", 200);
+    const worker = new StorageWorker();
+    try {
+      const beside = await a.snapshots.createBeside(a.db, 3, worker, () => true);
+      const bytes = readFileSync(a.snapshots.path(3));
+      const same = a.snapshots.create(a.db, 3);
+      expect(beside).toEqual(same);
+      expect(readFileSync(a.snapshots.path(3)).equals(bytes)).toBe(true);
+    } finally {
+      await worker.close();
+    }
+  });
+
+  it("refuses an image of another index than asked, and leaves nothing behind", async () => {
+    const a = node();
+    fill(a.machine, 1, "alpha", 5);
+    const worker = new StorageWorker();
+    try {
+      await expect(a.snapshots.createBeside(a.db, 7, worker, () => true)).rejects.toThrow(
+        /holds applied index 3, not 7/,
+      );
+      expect(readdirSync(a.snapshots.dir)).toEqual([]);
+      await expect(a.snapshots.createBeside(a.db, 3, worker, () => false)).resolves.toBeNull();
+      expect(readdirSync(a.snapshots.dir)).toEqual([]);
+    } finally {
+      await worker.close();
+    }
+  });
+});
 
 describe("SnapshotStore", () => {
   it("an image installed on another node replaces its whole state, applied index included", async () => {
