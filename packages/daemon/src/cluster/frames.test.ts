@@ -18,6 +18,10 @@ describe("Raft stream frames", () => {
   it("come back whole and in order however the bytes are cut", () => {
     const messages = Array.from({ length: 50 }, (_, i) => append(i, 100 + i * 7));
     const bytes = Buffer.concat([encodeFrame(messages.slice(0, 20)), ...encodeFrames(messages.slice(20))]);
+    // Built from the messages' JSON one by one, a frame is the same bytes as the array's JSON.
+    expect(
+      Buffer.concat(encodeFrames(messages.slice(0, 20))).equals(encodeFrame(messages.slice(0, 20))),
+    ).toBe(true);
     for (const size of [1, 3, 4, 5, 64, 1000, bytes.length]) {
       const reader = new FrameReader();
       const got: Message[] = [];

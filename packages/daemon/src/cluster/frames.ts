@@ -22,23 +22,46 @@ function frameOf(json: string): Buffer {
   return frame;
 }
 
+/**
+ * One frame of messages already in JSON (`bytes` their UTF-8 lengths), written straight into the
+ * frame: joined into one string first, the JSON was copied twice more (the join, then flattening
+ * it to count its bytes), 4% of what a leader allocated under writes.
+ */
+function frameOfParts(parts: readonly string[], bytes: readonly number[]): Buffer {
+  let length = 1 + parts.length; // the brackets and the commas between
+  for (const n of bytes) length += n;
+  const frame = Buffer.allocUnsafe(4 + length);
+  frame.writeUInt32BE(length, 0);
+  let at = 4;
+  frame[at++] = 0x5b; // [
+  for (let i = 0; i < parts.length; i++) {
+    if (i > 0) frame[at++] = 0x2c; // ,
+    at += frame.write(parts[i]!, at, "utf8");
+  }
+  frame[at] = 0x5d; // ]
+  return frame;
+}
+
 /** `messages` as frames of about FRAME_TARGET_BYTES each, in order. */
 export function encodeFrames(messages: readonly Message[]): Buffer[] {
   const frames: Buffer[] = [];
   let parts: string[] = [];
+  let bytes: number[] = [];
   let size = 0;
   for (const message of messages) {
     const json = JSON.stringify(message);
-    const bytes = Buffer.byteLength(json, "utf8");
-    if (parts.length > 0 && size + bytes > FRAME_TARGET_BYTES) {
-      frames.push(frameOf(`[${parts.join(",")}]`));
+    const n = Buffer.byteLength(json, "utf8");
+    if (parts.length > 0 && size + n > FRAME_TARGET_BYTES) {
+      frames.push(frameOfParts(parts, bytes));
       parts = [];
+      bytes = [];
       size = 0;
     }
     parts.push(json);
-    size += bytes + 1;
+    bytes.push(n);
+    size += n + 1;
   }
-  if (parts.length > 0) frames.push(frameOf(`[${parts.join(",")}]`));
+  if (parts.length > 0) frames.push(frameOfParts(parts, bytes));
   return frames;
 }
 
