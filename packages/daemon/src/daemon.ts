@@ -80,7 +80,7 @@ export function parseListen(listen: string): { host: string; port: number } {
  * on that worker (storage/checkpoints.ts). In single-node mode raft.db commits with
  * synchronous=FULL and keeps SQLite's own checkpoints.
  */
-function startCheckpoints(raftDb: Db | null, stateDb: Db, logger: Logger) {
+function startStorage(raftDb: Db | null, stateDb: Db, logger: Logger) {
   const worker = new StorageWorker();
   let warned = false;
   const onError = (error: Error) => {
@@ -111,10 +111,10 @@ export function openNode(
   const raftDb = openDatabase(join(dataDir, "raft.db"), true);
   const stateDb = openDatabase(join(dataDir, "state.db"), false);
   const logStore = new RaftLogStore(raftDb);
-  const checkpoints = startCheckpoints(null, stateDb, silentLogger);
+  const storageWork = startStorage(null, stateDb, silentLogger);
   const machine = new StateMachine(new StateStore(stateDb), {
     commitEveryMs: STATE_COMMIT_EVERY_MS,
-    checkpoints: checkpoints.state,
+    checkpoints: storageWork.state,
   });
   const log = new SingleNodeLog(logStore, machine, options.onFatal, options.metrics?.observer);
   const { replayed } = log.open();
@@ -138,7 +138,7 @@ export function openNode(
     replayed,
     close: async () => {
       await log.close();
-      await checkpoints.close();
+      await storageWork.close();
       raftDb.close();
       stateDb.close();
     },
@@ -257,10 +257,10 @@ export async function openClusterNode(
     }
   }
   const id = clusterId!;
-  const checkpoints = startCheckpoints(raftDb, stateDb, logger);
+  const storageWork = startStorage(raftDb, stateDb, logger);
   const machine = new StateMachine(new StateStore(stateDb), {
     commitEveryMs: STATE_COMMIT_EVERY_MS,
-    checkpoints: checkpoints.state,
+    checkpoints: storageWork.state,
   });
   const snapshots = new SnapshotStore(dataDir);
   // Every member's URL: the applied membership once there is one, the flags until then.
@@ -292,8 +292,8 @@ export async function openClusterNode(
   node = new RaftNode({
     id: cluster.nodeId,
     raftDb,
-    raftCheckpoints: checkpoints.raft,
-    storageWorker: checkpoints.worker,
+    raftCheckpoints: storageWork.raft,
+    storageWorker: storageWork.worker,
     storage,
     machine,
     transport,
@@ -370,7 +370,7 @@ export async function openClusterNode(
     close: async () => {
       await raft.close();
       await transport.close();
-      await checkpoints.close();
+      await storageWork.close();
       raftDb.close();
       stateDb.close();
     },
