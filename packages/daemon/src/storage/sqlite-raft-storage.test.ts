@@ -119,3 +119,53 @@ describe("SqliteRaftStorage compaction", () => {
     expect(t.entries(7, 11)).toHaveLength(4);
   });
 });
+
+describe("SqliteRaftStorage entries", () => {
+  it("serves entries() from its tail in memory exactly as raft.db holds them, through overwrites, evictions, compactions and reopens", () => {
+    const path = file();
+    let db = openDatabase(path, true);
+    let s = new SqliteRaftStorage(db, ["a"]);
+    let seed = 11;
+    const random = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    let term = 1;
+    for (let step = 0; step < 200; step++) {
+      const action = random(20);
+      if (action < 12) {
+        // Now and then a run longer than the tail keeps, so that older entries come from the table.
+        const count = action === 0 ? 2_000 + random(3_000) : 1 + random(50);
+        const from = s.lastIndex() + 1;
+        s.append(
+          Array.from({ length: count }, (_, i) => ({
+            index: from + i,
+            term,
+            type: "normal",
+            data: `${term}:${from + i}:${"x".repeat(random(300))}`,
+          })),
+        );
+      } else if (action < 16 && s.lastIndex() > s.firstIndex()) {
+        term += 1;
+        const at = s.firstIndex() + random(s.lastIndex() - s.firstIndex() + 1);
+        s.append([{ index: at, term, type: "normal", data: `overwrite ${at} at ${term}` }]);
+      } else if (action < 18 && s.lastIndex() > s.firstIndex() + 2) {
+        s.compact(s.firstIndex() + random(s.lastIndex() - s.firstIndex()));
+      } else {
+        db.close();
+        db = openDatabase(path, true);
+        s = new SqliteRaftStorage(db, ["a"]);
+      }
+      const rows = db.prepare(
+        "SELECT idx AS 'index', term, type, data FROM entries WHERE idx >= ? AND idx < ? ORDER BY idx",
+      );
+      for (let probe = 0; probe < 5; probe++) {
+        const span = s.lastIndex() - s.firstIndex() + 1;
+        const lo = s.lastIndex() - random(Math.min(span, probe < 3 ? 200 : 6_000));
+        const hi = lo + 1 + random(s.lastIndex() - lo + 1);
+        expect(s.entries(lo, hi), `entries(${lo}, ${hi}) at step ${step}`).toEqual(rows.all(lo, hi));
+      }
+    }
+    expect(term).toBeGreaterThan(5);
+  });
+});
