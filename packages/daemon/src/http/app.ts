@@ -15,7 +15,6 @@ import { errorHandler, notFound } from "./middleware/errors.js";
 import { forwardWritesToLeader, type LeaderLocator } from "./middleware/forward-to-leader.js";
 import { observe } from "./middleware/observe.js";
 import { DEFAULT_RATE_LIMITS, type RateLimits, rateLimits } from "./middleware/rate-limit.js";
-import { requestLog } from "./middleware/request-log.js";
 import { responseHeaders } from "./middleware/response-headers.js";
 import { apiPage, openApiDocument } from "./openapi.js";
 import { RULES, roleAtLeast } from "./rbac.js";
@@ -88,9 +87,8 @@ export function createApp(deps: AppDeps): Hono<AuthEnv> {
       }),
     );
 
-  app.use(observe(metrics));
+  app.use(observe(metrics, deps.logger));
   app.use(responseHeaders());
-  app.use(requestLog(deps.logger));
   app.route("/", healthRoutes(deps.ready));
   app.get("/openapi.json", (c) => c.json(openApiDocument));
   app.get("/docs", (c) => c.html(apiPage()));

@@ -24,12 +24,27 @@ export function requestHeader(c: Context, name: string): string | undefined {
  */
 export async function bodyText(c: Context): Promise<string> {
   const incoming = incomingOf(c);
-  if (incoming?.readable && incoming.headers["content-length"] !== undefined) {
-    const chunks: Buffer[] = [];
-    for await (const chunk of incoming) chunks.push(chunk as Buffer);
-    return Buffer.concat(chunks).toString("utf8");
-  }
+  if (incoming?.readable && incoming.headers["content-length"] !== undefined) return readAll(incoming);
   return c.req.text();
+}
+
+/**
+ * The rest of `incoming` as text, by its events: an async iterator over it (`for await`) set up
+ * a dozen listeners and a promise per chunk, 2% of a leader's time under writes of small bodies.
+ */
+function readAll(incoming: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    incoming.on("data", (chunk: Buffer) => chunks.push(chunk));
+    incoming.once("end", () =>
+      resolve((chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)).toString("utf8")),
+    );
+    incoming.once("error", reject);
+    // A caller that goes away mid-body: no "end" comes (after one, this does nothing).
+    incoming.once("close", () => {
+      if (!incoming.complete) reject(new Error("the request body was cut off before its end"));
+    });
+  });
 }
 
 /** Parse a JSON body; malformed JSON is a bad_request that says where. */

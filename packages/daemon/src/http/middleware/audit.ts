@@ -1,5 +1,5 @@
 import { CfgError } from "@cfguardian/shared";
-import type { Context } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import { createMiddleware } from "hono/factory";
 import { auditId } from "../../audit/audit-id.js";
 import { type Actor, type AuditDraft, AuditScope } from "../../audit/audit-scope.js";
@@ -30,8 +30,7 @@ export function audit(
   options: { inCommands?: boolean; now?: () => Date } = {},
 ) {
   const now = options.now ?? (() => new Date());
-  return createMiddleware<AuthEnv>(async (c, next) => {
-    if (c.req.method === "GET" || c.req.method === "HEAD") return next();
+  const record: MiddlewareHandler<AuthEnv> = async (c, next) => {
     const draft = (): AuditDraft | null => {
       if (c.get("forwarded")) return null;
       const rule = c.get("rule");
@@ -75,5 +74,9 @@ export function audit(
         error: (e as Error).message,
       });
     }
-  });
+  };
+  // Reads go straight on (see response-headers on why not async).
+  return createMiddleware<AuthEnv>((c, next) =>
+    c.req.method === "GET" || c.req.method === "HEAD" ? next() : record(c, next),
+  );
 }

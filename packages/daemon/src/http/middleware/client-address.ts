@@ -22,7 +22,7 @@ function socketAddress(c: Context): string | null {
  * member forwarded with the cluster secret's MAC, the address the member saw.
  */
 export function clientAddresses(secret?: string) {
-  return createMiddleware(async (c, next) => {
+  return createMiddleware((c, next) => {
     let address = socketAddress(c);
     const claimed = requestHeader(c, CLIENT_ADDRESS_HEADER);
     const mac = requestHeader(c, CLIENT_ADDRESS_MAC_HEADER);
@@ -32,7 +32,7 @@ export function clientAddresses(secret?: string) {
       if (given.length === expected.length && timingSafeEqual(given, expected)) address = claimed;
     }
     c.set("clientAddress" as never, address as never);
-    await next();
+    return next();
   });
 }
 

@@ -51,9 +51,7 @@ export function forwardWritesToLeader(
   /** The cluster secret: the leader then trusts the caller's address this node passes on. */
   secret?: string,
 ): MiddlewareHandler {
-  return createMiddleware(async (c, next) => {
-    if (c.req.method === "GET" || c.req.method === "HEAD" || locator.isLeader()) return next();
-    if (NODE_LOCAL.has(c.req.path)) return next();
+  const forward: MiddlewareHandler = async (c, next) => {
     if (requestHeader(c, HOP_HEADER)) return next(); // one hop only: the proposer answers not_leader
     let url = locator.leaderUrl();
     for (let i = 0; i < 40 && !url; i++) {
@@ -125,6 +123,12 @@ export function forwardWritesToLeader(
     // A Uint8Array, not the ArrayBuffer: @hono/node-server answers those without building a web
     // Response (which reading the status for the log and metrics would otherwise do).
     return c.newResponse(empty ? null : new Uint8Array(answer.bytes), answer.status as StatusCode, out);
+  };
+  // Reads, and anything on the leader, go straight on (see response-headers on why not async).
+  return createMiddleware((c, next) => {
+    if (c.req.method === "GET" || c.req.method === "HEAD" || locator.isLeader()) return next();
+    if (NODE_LOCAL.has(c.req.path)) return next();
+    return forward(c, next);
   });
 }
 

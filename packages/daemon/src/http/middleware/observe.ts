@@ -2,20 +2,24 @@ import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode } from "@o
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import { routePath } from "hono/route";
+import type { Logger } from "../../logger.js";
 import type { Metrics } from "../../observability/metrics.js";
 import { tracer, tracingOn } from "../../observability/tracer.js";
 import { incomingOf } from "../request.js";
+import { logRequest } from "./request-log.js";
 
 /**
  * Outermost middleware: a server span per request (continuing the caller's trace from its
  * `traceparent` header) when tracing is on, and the request count and latency by route pattern
- * (never by raw path, so the number of series stays bounded).
+ * (never by raw path, so the number of series stays bounded); and with a logger, the request's
+ * log line (request-log).
  */
-export function observe(metrics: Metrics) {
+export function observe(metrics: Metrics, logger?: Logger) {
   const record = (c: Context, started: number): string => {
     const route = routePath(c, -1) || "unmatched";
     metrics.httpRequests.inc({ method: c.req.method, route, status: String(c.res.status) });
     metrics.httpDuration.observe({ method: c.req.method, route }, (performance.now() - started) / 1000);
+    if (logger) logRequest(logger, c, started);
     return route;
   };
   return createMiddleware(async (c, next) => {

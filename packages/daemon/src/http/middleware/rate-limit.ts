@@ -57,7 +57,7 @@ export function rateLimits(limits: RateLimits, rules: Record<string, Rule>) {
   const refuse = (wait: number) => {
     throw new CfgError("rate_limited", `too many requests; retry in ${wait} s`, { retryAfter: wait });
   };
-  const byAddress = createMiddleware<AuthEnv>(async (c, next) => {
+  const byAddress = createMiddleware<AuthEnv>((c, next) => {
     const route = routeOf(c as unknown as Context);
     const action = route ? rules[`${route.method} ${route.path}`]?.action : undefined;
     const address = clientAddress(c as unknown as Context) ?? "local";
@@ -65,16 +65,16 @@ export function rateLimits(limits: RateLimits, rules: Record<string, Rule>) {
     if (logins && action && LOGIN.has(action)) wait = logins.take(address);
     else if (reads && action && READS.has(action)) wait = reads.take(`addr:${address}`);
     if (wait > 0) refuse(wait);
-    await next();
+    return next();
   });
-  const byCredential = createMiddleware<AuthEnv>(async (c, next) => {
+  const byCredential = createMiddleware<AuthEnv>((c, next) => {
     const action = c.get("rule")?.action;
     const subject = c.get("principal")?.subject;
     if (reads && action && READS.has(action) && subject !== undefined) {
       const wait = reads.take(`who:${subject}`);
       if (wait > 0) refuse(wait);
     }
-    await next();
+    return next();
   });
   return { byAddress, byCredential };
 }
