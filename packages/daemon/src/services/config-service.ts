@@ -22,6 +22,7 @@ import {
 } from "@cfguardian/shared";
 import { type Actor, auditOf, subjectOf } from "../audit/audit-scope.js";
 import type { Proposer } from "../log/proposer.js";
+import { nextTurn } from "../runtime/next-turn.js";
 import type { Command, CommandBody } from "../state/commands.js";
 import type { StateMachine } from "../state/state-machine.js";
 import type { ConfigRow, ProjectRow } from "../state/state-store.js";
@@ -89,8 +90,10 @@ export class ConfigService {
     return { ...(outcome.value as PushResult), applied: false, dryRun: true };
   }
 
+  /** `read` at the consistency asked for; a serializable one on the next turn (see nextTurn). */
   async read<T>(consistency: Consistency, read: () => T): Promise<T> {
     if (consistency === "linearizable") await this.proposer.readBarrier();
+    else await nextTurn();
     return read();
   }
 
