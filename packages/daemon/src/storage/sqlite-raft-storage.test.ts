@@ -8,6 +8,14 @@ import { SqliteRaftStorage } from "./sqlite-raft-storage.js";
 
 const file = () => join(mkdtempSync(join(tmpdir(), "raftdb-")), "raft.db");
 
+/** A seeded random walk's dice: random(n) is 0..n-1, the same sequence for the same seed. */
+function seeded(seed: number): (n: number) => number {
+  return (n) => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed % n;
+  };
+}
+
 runStorageContractTests(
   "SqliteRaftStorage",
   (voters) => new SqliteRaftStorage(openDatabase(file(), true), voters),
@@ -45,11 +53,7 @@ describe("SqliteRaftStorage terms", () => {
     let db = openDatabase(path, true);
     let s = new SqliteRaftStorage(db, ["a"]);
     // A seeded walk: appends at term t, overwrites of a suffix at a higher term, compactions.
-    let seed = 7;
-    const random = (n: number) => {
-      seed = (seed * 1103515245 + 12345) % 2 ** 31;
-      return seed % n;
-    };
+    const random = seeded(7);
     let term = 1;
     for (let step = 0; step < 300; step++) {
       const action = random(10);
@@ -125,11 +129,7 @@ describe("SqliteRaftStorage entries", () => {
     const path = file();
     let db = openDatabase(path, true);
     let s = new SqliteRaftStorage(db, ["a"]);
-    let seed = 11;
-    const random = (n: number) => {
-      seed = (seed * 1103515245 + 12345) % 2 ** 31;
-      return seed % n;
-    };
+    const random = seeded(11);
     let term = 1;
     for (let step = 0; step < 200; step++) {
       const action = random(20);
