@@ -46,6 +46,8 @@ import type { Transport } from "./transport.js";
 
 /** Rows of the compacted log deleted per turn of the event loop (see reclaimLog). */
 const RECLAIM_ROWS = 1_000;
+/** What a slice adds to raft.db's WAL, for its checkpoint schedule: about ten pages here. */
+const RECLAIM_WAL_BYTES = 10 * 4096;
 
 export interface RaftNodeOptions {
   id: string;
@@ -502,13 +504,24 @@ export class RaftNode implements Proposer {
 
   /**
    * Delete the compacted log's rows a slice at a time, a turn of the event loop between slices
-   * (1,000 rows: a few milliseconds), so that requests and messages go on meanwhile.
+   * (1,000 rows: a millisecond or so), so that requests and messages go on meanwhile.
+   *
+   * Each slice is written without waiting for the disk (WalSync.writeUnsynced): nothing depends on
+   * a deletion being durable, since rows a crash or power loss brings back behind the log's start
+   * are reclaimed again at the next open, and the next Ready's flush syncs these frames too. As
+   * transactions of their own under synchronous=FULL, the 95 slices behind a snapshot of 100,000
+   * entries fsynced 95 times on this thread: 622 ms in all, one slice 185 ms, on every node at
+   * once; unsynced, 141 ms and at most 4 ms a slice.
    */
   private reclaimLog(): void {
     if (this.reclaiming) return;
     this.reclaiming = true;
+    const { storage } = this.options;
+    const slice = () => storage.reclaim(RECLAIM_ROWS);
     const step = () => {
-      if (!this.stopped && this.options.storage.reclaim(RECLAIM_ROWS)) setImmediate(step);
+      const more =
+        !this.stopped && (this.walSync ? this.walSync.writeUnsynced(slice, RECLAIM_WAL_BYTES) : slice());
+      if (more) setImmediate(step);
       else this.reclaiming = false;
     };
     setImmediate(step);
