@@ -2,6 +2,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { seeded } from "../raft/network.test-helpers.js";
 import { runStorageContractTests } from "../raft/storage.contract.js";
 import { openDatabase } from "./sqlite.js";
 import { SqliteRaftStorage } from "./sqlite-raft-storage.js";
@@ -9,11 +10,9 @@ import { SqliteRaftStorage } from "./sqlite-raft-storage.js";
 const file = () => join(mkdtempSync(join(tmpdir(), "raftdb-")), "raft.db");
 
 /** A seeded random walk's dice: random(n) is 0..n-1, the same sequence for the same seed. */
-function seeded(seed: number): (n: number) => number {
-  return (n) => {
-    seed = (seed * 1103515245 + 12345) % 2 ** 31;
-    return seed % n;
-  };
+function dice(seed: number): (n: number) => number {
+  const next = seeded(seed);
+  return (n) => Math.floor(next() * n);
 }
 
 runStorageContractTests(
@@ -53,7 +52,7 @@ describe("SqliteRaftStorage terms", () => {
     let db = openDatabase(path, true);
     let s = new SqliteRaftStorage(db, ["a"]);
     // A seeded walk: appends at term t, overwrites of a suffix at a higher term, compactions.
-    const random = seeded(7);
+    const random = dice(7);
     let term = 1;
     for (let step = 0; step < 300; step++) {
       const action = random(10);
@@ -129,7 +128,7 @@ describe("SqliteRaftStorage entries", () => {
     const path = file();
     let db = openDatabase(path, true);
     let s = new SqliteRaftStorage(db, ["a"]);
-    const random = seeded(11);
+    const random = dice(11);
     let term = 1;
     for (let step = 0; step < 200; step++) {
       const action = random(20);
