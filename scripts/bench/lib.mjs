@@ -1,6 +1,6 @@
 // Shared pieces of the benchmark suites: a real cfgd cluster on loopback and a load generator.
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -68,6 +68,18 @@ export async function waitFor(what, probe, timeoutMs = 30_000) {
   }
 }
 
+/**
+ * Where a node's output goes: nowhere, or with CFG_BENCH_LOG_DIR set a file per node there
+ * (`n1.log`...; pass `--log-level info` in the extra cfgd arguments to see snapshots and elections).
+ */
+function logTo(id) {
+  const dir = process.env.CFG_BENCH_LOG_DIR;
+  if (!dir) return "ignore";
+  mkdirSync(dir, { recursive: true });
+  const fd = openSync(join(dir, `${id}.log`), "a");
+  return ["ignore", fd, fd];
+}
+
 /** Start `size` cfgd nodes (fsync on) and wait for a leader. Await stop() in a finally. */
 export async function startCluster(size = 3, extraArgs = []) {
   const ids = Array.from({ length: size }, (_, i) => `n${i + 1}`);
@@ -84,8 +96,10 @@ export async function startCluster(size = 3, extraArgs = []) {
           ...["--node-id", id, "--listen", `127.0.0.1:${ports[i]}`, "--peers", peers],
           // Throughput is measured here, not the per-address read limit (500/s by default).
           ...["--data-dir", join(work, id), "--log-level", "warn", "--read-rate-limit", "0", ...extraArgs],
+          // CFG_BENCH_CFGD_ARGS passes cfgd's own options (`--log-level info --snapshot-count 30000`).
+          ...(process.env.CFG_BENCH_CFGD_ARGS ?? "").split(" ").filter(Boolean),
         ],
-        { stdio: "ignore", env: { ...process.env, CFGD_CLUSTER_SECRET: "bench-cluster-secret-0123456789" } },
+        { stdio: logTo(id), env: { ...process.env, CFGD_CLUSTER_SECRET: "bench-cluster-secret-0123456789" } },
       ),
     );
     const url = (i) => `http://127.0.0.1:${ports[i]}`;
