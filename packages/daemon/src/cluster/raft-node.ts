@@ -447,12 +447,13 @@ export class RaftNode implements Proposer {
     const index = machine.appliedIndex;
     const confState = this.raw.raft.confState();
     this.imaging = true;
+    const started = performance.now();
     const wanted = () => !this.stopped && index > storage.snapshot().meta.index;
     snapshots.createBeside(machine.store.db, index, worker, wanted).then(
       (ref) => {
         release();
         this.imaging = false;
-        if (ref && wanted()) this.recordSnapshot(index, confState, ref);
+        if (ref && wanted()) this.recordSnapshot(index, confState, ref, performance.now() - started);
       },
       (error: Error) => {
         release();
@@ -465,8 +466,9 @@ export class RaftNode implements Proposer {
   }
 
   /** Record a snapshot whose image is on disk, compact the log behind it, drop older images. */
-  private recordSnapshot(index: number, confState: ConfState, ref: SnapshotRef): void {
+  private recordSnapshot(index: number, confState: ConfState, ref: SnapshotRef, imageMs: number): void {
     const { storage, snapshots } = this.options;
+    const started = performance.now();
     storage.createSnapshot(index, confState, encodeRef(ref));
     const compactTo = index - (this.options.catchUpEntries ?? 5_000);
     if (compactTo >= storage.firstIndex()) storage.compact(compactTo);
@@ -477,6 +479,8 @@ export class RaftNode implements Proposer {
       index,
       bytes: ref.size,
       firstIndex: storage.firstIndex(),
+      imageMs: Math.round(imageMs),
+      recordMs: Math.round(performance.now() - started),
     });
   }
 
@@ -490,9 +494,10 @@ export class RaftNode implements Proposer {
     const applied = machine.appliedIndex;
     const last = storage.snapshot();
     if (applied > last.meta.index) {
+      const started = performance.now();
       machine.flush();
       const ref = snapshots.create(machine.store.db, applied);
-      this.recordSnapshot(applied, this.raw.raft.confState(), ref);
+      this.recordSnapshot(applied, this.raw.raft.confState(), ref, performance.now() - started);
     }
     const current = storage.snapshot();
     return {
