@@ -164,13 +164,22 @@ export class TestCluster {
     }
   }
 
+  /**
+   * The leader `among` agree on: one member says it leads and every other names it. The first
+   * member to say it leads is not enough: a deposed leader says so until it hears of the new
+   * term, and a test that took another member for a follower then saw it serve writes itself.
+   */
   leader(among: Member[] = this.members): Promise<Member> {
-    return this.until("a leader", async () => {
-      for (const m of among) {
-        const view = await this.call<{ role: string }>(m, "GET", "/v1/cluster");
-        if (view.body.role === "leader") return m;
-      }
-      return undefined;
+    return this.until("a leader every member names", async () => {
+      const views = await Promise.all(
+        among.map(
+          async (m) =>
+            (await this.call<{ role: string; leader: string | null }>(m, "GET", "/v1/cluster")).body,
+        ),
+      );
+      const leaders = among.filter((_, i) => views[i].role === "leader");
+      if (leaders.length !== 1) return undefined;
+      return views.every((view) => view.leader === leaders[0].id) ? leaders[0] : undefined;
     });
   }
 
