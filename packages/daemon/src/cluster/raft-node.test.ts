@@ -321,7 +321,9 @@ describe("RaftNode: the driver under cfgd's state machine", () => {
     cluster.stop(down);
     for (let i = 1; i <= 30; i++) await push(service, i - 1, i);
     const leaderStorage = cluster.nodes.get(leader)!.storage;
-    expect(leaderStorage.snapshot().meta.index).toBeGreaterThanOrEqual(30);
+    // Each member snapshots at its own point of every 10 entries (snapshotDue): the leader's
+    // latest is one of the last 10 of the 30-odd entries.
+    expect(leaderStorage.snapshot().meta.index).toBeGreaterThanOrEqual(20);
     // The entries the stopped node needs next are gone from the leader's log, and their rows
     // from raft.db soon after (deleted a slice per turn of the event loop).
     expect(leaderStorage.firstIndex()).toBeGreaterThan(10);

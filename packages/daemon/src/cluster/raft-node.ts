@@ -42,6 +42,7 @@ import type { Db } from "../storage/sqlite.js";
 import type { SqliteRaftStorage } from "../storage/sqlite-raft-storage.js";
 import type { StorageWorker } from "../storage/storage-worker.js";
 import { WalSync } from "../storage/wal-sync.js";
+import { snapshotDue, snapshotPhase } from "./snapshot-schedule.js";
 import type { Transport } from "./transport.js";
 
 /** Rows of the compacted log deleted per turn of the event loop (see reclaimLog). */
@@ -421,7 +422,8 @@ export class RaftNode implements Proposer {
   private maybeSnapshot(): void {
     const every = this.options.snapshotCount ?? 100_000;
     const applied = this.options.machine.appliedIndex;
-    if (applied - this.options.storage.snapshot().meta.index < every) return;
+    const last = this.options.storage.snapshot().meta.index;
+    if (!snapshotDue(applied, last, every, snapshotPhase(this.id, this.raw.raft.confState(), every))) return;
     if (this.options.storageWorker && this.options.snapshots) this.snapshotBeside(this.options.storageWorker);
     else this.snapshot();
   }
