@@ -165,22 +165,31 @@ export class TestCluster {
   }
 
   /**
-   * The leader `among` agree on: one member says it leads and every other names it. The first
-   * member to say it leads is not enough: a deposed leader says so until it hears of the new
-   * term, and a test that took another member for a follower then saw it serve writes itself.
+   * The leader of the newest term among `among`: a member that says it leads and that a majority
+   * of them (itself included) name. The first member to say it leads is not enough: a deposed
+   * leader says so until it hears of the new term, and a test that took another member for a
+   * follower then saw it serve writes itself. A member that answers nothing or names no leader
+   * yet does not hold it up.
    */
-  leader(among: Member[] = this.members): Promise<Member> {
-    return this.until("a leader every member names", async () => {
-      const views = await Promise.all(
-        among.map(
-          async (m) =>
-            (await this.call<{ role: string; leader: string | null }>(m, "GET", "/v1/cluster")).body,
-        ),
-      );
-      const leaders = among.filter((_, i) => views[i].role === "leader");
-      if (leaders.length !== 1) return undefined;
-      return views.every((view) => view.leader === leaders[0].id) ? leaders[0] : undefined;
-    });
+  async leader(among: Member[] = this.members): Promise<Member> {
+    let seen = "";
+    try {
+      return await this.until("a leader", async () => {
+        const views = await Promise.all(
+          among.map((m) =>
+            this.call<{ role?: string; leader?: string | null }>(m, "GET", "/v1/cluster").then(
+              (r) => r.body,
+              () => ({ role: "unreachable", leader: null }),
+            ),
+          ),
+        );
+        seen = among.map((m, i) => `${m.id}: ${views[i].role} of ${views[i].leader ?? "none"}`).join(", ");
+        const leaders = among.filter((_, i) => views[i].role === "leader");
+        return leaders.find((m) => views.filter((view) => view.leader === m.id).length > among.length / 2);
+      });
+    } catch (error) {
+      throw new Error(`${(error as Error).message} (last seen: ${seen})`);
+    }
   }
 
   async close(): Promise<void> {
