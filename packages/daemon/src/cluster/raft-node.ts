@@ -12,7 +12,8 @@
  * wait until the leader's own clients are answered; to a follower that forwarded nothing lately
  * they wait up to LAZY_NOTICE_MS for the next append to carry the news instead.
  *
- * Snapshots: every `snapshotCount` applied entries the driver writes an image of state.db
+ * Snapshots: every `snapshotCount` applied entries, at this member's own point of them so that
+ * members do not image at once (snapshot-schedule.ts), the driver writes an image of state.db
  * (SnapshotStore), records it in raft.db, and compacts the log up to `catchUpEntries` behind it,
  * so a follower a little behind still catches up from the log and one far behind gets the image.
  * A snapshot from the leader arrives as a file (the transport stores and checks it before it
