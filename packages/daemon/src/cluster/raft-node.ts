@@ -424,7 +424,8 @@ export class RaftNode implements Proposer {
     const every = this.options.snapshotCount ?? 100_000;
     const applied = this.options.machine.appliedIndex;
     const last = this.options.storage.snapshot().meta.index;
-    if (!snapshotDue(applied, last, every, snapshotPhase(this.id, this.raw.raft.confState(), every))) return;
+    const phase = () => snapshotPhase(this.id, this.raw.raft.confState(), every);
+    if (!snapshotDue(applied, last, every, phase)) return;
     if (this.options.storageWorker && this.options.snapshots) this.snapshotBeside(this.options.storageWorker);
     else this.snapshot();
   }

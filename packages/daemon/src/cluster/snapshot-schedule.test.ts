@@ -8,7 +8,7 @@ function snapshotsUpTo(upTo: number, every: number, phase: number, from = 0): nu
   const taken: number[] = [];
   let last = from;
   for (let applied = from + 1; applied <= upTo; applied++) {
-    if (snapshotDue(applied, last, every, phase)) {
+    if (snapshotDue(applied, last, every, () => phase)) {
       taken.push(applied);
       last = applied;
     }

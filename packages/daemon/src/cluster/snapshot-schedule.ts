@@ -17,9 +17,11 @@ export function snapshotPhase(id: string, confState: ConfState, every: number): 
 /**
  * Due when `applied` has passed a point `phase + k * every` that the last snapshot (at `last`)
  * had not, and at least half of `every` entries lie between the two: a snapshot installed from
- * the leader just before a point does not bring another at once.
+ * the leader just before a point does not bring another at once. The driver asks after every
+ * applied batch, so `phase` is asked for only past that half.
  */
-export function snapshotDue(applied: number, last: number, every: number, phase: number): boolean {
+export function snapshotDue(applied: number, last: number, every: number, phase: () => number): boolean {
   if (applied - last < Math.ceil(every / 2)) return false;
-  return Math.floor((applied - phase) / every) > Math.floor((last - phase) / every);
+  const at = phase();
+  return Math.floor((applied - at) / every) > Math.floor((last - at) / every);
 }

@@ -32,14 +32,22 @@ type Reply = { id: number; ok: true; result: unknown } | { id: number; ok: false
  */
 function storageWorkerMain(): void {
   const { parentPort, workerData } = require("node:worker_threads");
-  const { closeSync, fdatasyncSync, fsyncSync, openSync, readSync, statSync } = require("node:fs");
+  const {
+    closeSync,
+    fdatasyncSync,
+    fsyncSync,
+    openSync,
+    readlinkSync,
+    readSync,
+    statSync,
+  } = require("node:fs");
   const { createHash } = require("node:crypto");
   const Database = require(workerData.sqlite);
   // The lowest CPU priority, for this thread alone (Linux gives each thread its own nice value,
   // and any process may lower its own): an image or a checkpoint then takes the CPU the request
   // paths leave idle, instead of a share of it. Elsewhere, or if refused, it runs at the node's.
   try {
-    const tid = Number(String(require("node:fs").readlinkSync("/proc/thread-self")).split("/").pop());
+    const tid = Number(String(readlinkSync("/proc/thread-self")).split("/").pop());
     require("node:os").setPriority(tid, 19);
   } catch {}
   type Connection = {
