@@ -62,7 +62,7 @@ try {
   await new Promise((r) => setTimeout(r, 1000));
   const after = children.map((c) => rss(c.pid));
   // And once the nodes have been idle for a while: a node gives back the heap the pushes' garbage
-  // took once its event loop has been quiet for one of its 5 s checks (runtime/idle-gc.ts).
+  // took once its event loop has been quiet for one of its 500 ms checks (runtime/idle-gc.ts).
   await new Promise((r) => setTimeout(r, settle * 1000));
   const settled = children.map((c) => rss(c.pid));
   console.log(

@@ -3,7 +3,7 @@
  * megabytes of garbage (request bodies, log entries, frames) in V8's heap, and V8 returns it only
  * when it next collects, which a node with no more work to do may not do for a long time: a
  * leader that took 100,000 keys held 200 MB 20 s after the last push, 134-150 MB after one full
- * collection. So every few seconds the node looks at its resident memory and at how busy its
+ * collection. So twice a second the node looks at its resident memory and at how busy its
  * event loop was; when memory has grown well past where it last settled and the loop was nearly
  * idle, it runs one full collection, which costs a pause only when there is nothing to pause.
  */
@@ -61,7 +61,9 @@ export interface IdleGcEvent {
   ms: number;
 }
 
-/** Check every `intervalMs` (5 s) until the returned stop() is called; the timer keeps no process alive. */
+/**
+ * Check every `intervalMs` (500 ms: a burst's garbage is given back within a second of the burst,
+ * and a check is two counters read) until the returned stop() is called; the timer keeps no process alive. */
 export function startIdleGc(
   onCollect: (event: IdleGcEvent) => void,
   options: IdleGcOptions & { intervalMs?: number } = {},
@@ -86,7 +88,7 @@ export function startIdleGc(
     policy.collected(rssAfter);
     last = performance.eventLoopUtilization(); // the pause is not load
     onCollect({ rssBefore, rssAfter, ms });
-  }, options.intervalMs ?? 5000);
+  }, options.intervalMs ?? 500);
   timer.unref();
   return () => clearInterval(timer);
 }
