@@ -63,7 +63,9 @@ export interface IdleGcEvent {
 
 /**
  * Check every `intervalMs` (500 ms: a burst's garbage is given back within a second of the burst,
- * and a check is two counters read) until the returned stop() is called; the timer keeps no process alive. */
+ * and a check is two counters read) until the returned stop() is called. The timer keeps no
+ * process alive.
+ */
 export function startIdleGc(
   onCollect: (event: IdleGcEvent) => void,
   options: IdleGcOptions & { intervalMs?: number } = {},
