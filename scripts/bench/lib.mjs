@@ -1,6 +1,6 @@
 // Shared pieces of the benchmark suites: a real cfgd cluster on loopback and a load generator.
 import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -87,8 +87,9 @@ export async function startCluster(size = 3, extraArgs = []) {
     const work = mkdtempSync(join(tmpdir(), "cfg-bench-"));
     const ports = await freePorts(size);
     const peers = ids.map((id, i) => `${id}=http://127.0.0.1:${ports[i]}`).join(",");
-    const children = ids.map((id, i) =>
-      spawn(
+    const children = ids.map((id, i) => {
+      const stdio = logTo(id);
+      const child = spawn(
         process.execPath,
         [
           ...(process.env.CFG_BENCH_NODE_ARGS ?? "").split(" ").filter(Boolean),
@@ -99,9 +100,12 @@ export async function startCluster(size = 3, extraArgs = []) {
           // CFG_BENCH_CFGD_ARGS passes cfgd's own options (`--log-level info --snapshot-count 30000`).
           ...(process.env.CFG_BENCH_CFGD_ARGS ?? "").split(" ").filter(Boolean),
         ],
-        { stdio: logTo(id), env: { ...process.env, CFGD_CLUSTER_SECRET: "bench-cluster-secret-0123456789" } },
-      ),
-    );
+        { stdio, env: { ...process.env, CFGD_CLUSTER_SECRET: "bench-cluster-secret-0123456789" } },
+      );
+      // The child has its own copy of the log's descriptor: this process's is closed at once.
+      if (Array.isArray(stdio)) closeSync(stdio[1]);
+      return child;
+    });
     const url = (i) => `http://127.0.0.1:${ports[i]}`;
     // With --cpu-prof in CFG_BENCH_NODE_ARGS the nodes must exit by themselves to write their
     // profiles: SIGTERM, then SIGKILL for any still there after 5 s.
