@@ -13,6 +13,7 @@ import { deriveClusterId } from "./cluster/cluster-id.js";
 import { CLUSTER_SECRET_HEADER, HttpTransport } from "./cluster/http-transport.js";
 import { RaftNode } from "./cluster/raft-node.js";
 import { type AppDeps, createApp } from "./http/app.js";
+import { CfgResponse } from "./http/server-response.js";
 import { startIdentity } from "./identity.js";
 import { SingleNodeLog } from "./log/single-node-log.js";
 import { type Logger, silentLogger } from "./logger.js";
@@ -487,7 +488,10 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   }
   const app = createApp(deps);
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
-    const s = serve({ fetch: app.fetch, hostname: host, port }, () => resolve(s));
+    const s = serve(
+      { fetch: app.fetch, hostname: host, port, serverOptions: { ServerResponse: CfgResponse } },
+      () => resolve(s),
+    );
     s.once("error", reject);
   });
   // Raft streams between nodes are requests that last as long as their connection.

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { createMiddleware } from "hono/factory";
 import { requestHeader } from "../request.js";
-import { setHeader } from "../response.js";
+import { setFirstHeaders, setHeader } from "../response.js";
 import type { AuthEnv } from "./auth.js";
 
 /** The security headers of every answer: those of Hono's secureHeaders() defaults. */
@@ -19,6 +19,9 @@ export const SECURITY_HEADERS: readonly (readonly [string, string])[] = [
   ["X-XSS-Protection", "0"],
 ];
 
+const SECURITY_PAIRS = SECURITY_HEADERS.flat();
+const SECURITY_NAMES = SECURITY_HEADERS.map(([name]) => name.toLowerCase());
+
 /**
  * The request id (the caller's X-Request-Id, or a new one) and the security headers, set before
  * the handler runs, so that they go into the answer as it is made. Set after it (as Hono's
@@ -29,10 +32,10 @@ export function responseHeaders() {
   // Not async, like every middleware here with nothing to do after the handler: it hands on
   // next()'s promise instead of awaiting it in a promise of its own (Hono catches what it throws).
   return createMiddleware<AuthEnv>((c, next) => {
+    setFirstHeaders(c, SECURITY_PAIRS, SECURITY_NAMES);
     const requestId = requestHeader(c, "x-request-id") ?? randomUUID();
     c.set("requestId", requestId);
     setHeader(c, "X-Request-Id", requestId);
-    for (const [name, value] of SECURITY_HEADERS) setHeader(c, name, value);
     return next();
   });
 }
