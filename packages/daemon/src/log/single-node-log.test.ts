@@ -74,7 +74,7 @@ describe("SingleNodeLog", () => {
       node.service.putKey("shop", `k${i}`, { i }, undefined, "test"),
     );
     const results = await Promise.all(writes);
-    expect(new Set(results.map((r) => r.entry.revision)).size).toBe(50);
+    expect(new Set(results.map((r) => r.revision)).size).toBe(50);
     expect(node.log.stats.entries - before.entries).toBe(50);
     expect(node.log.stats.batches - before.batches).toBeLessThan(5);
     await node.close();

@@ -47,6 +47,14 @@ function entryOf(row: ConfigRow, revision: number): ConfigEntry {
   };
 }
 
+/**
+ * entryOf(row, revision) as JSON, with the value as state.db holds it (its canonical JSON): what a
+ * write answers, without parsing the value back only to serialize it again.
+ */
+export function entryJson(row: ConfigRow, revision: number): string {
+  return `{"key":${JSON.stringify(row.key)},"value":${row.value},"version":${row.version},"revision":${revision},"modRevision":${row.mod_revision},"sha256":${JSON.stringify(row.sha256)},"updatedAt":${JSON.stringify(row.updated_at)}}`;
+}
+
 export class ConfigService {
   /** Projects' rows and keys' current entries as the read path found them (see ReadCache). */
   private readonly projects: ReadCache<ProjectRow>;
@@ -181,12 +189,19 @@ export class ConfigService {
     return request.dryRun ? this.dryRun(body, actor) : this.run(body, actor);
   }
 
+  /** The key's entry after the write: its version, the project's revision, and the entry as JSON. */
   async putKey(project: string, key: string, value: JsonValue, ifMatch: number | undefined, actor: Actor) {
     const result = await this.run<{ push: PushResult; entry: { row: ConfigRow } | null }>(
       { type: "put-key", project, key, value, ...(ifMatch !== undefined ? { ifMatch } : {}) },
       actor,
     );
-    return { push: result.push, entry: entryOf(result.entry!.row, result.push.revision) };
+    const row = result.entry!.row;
+    return {
+      push: result.push,
+      version: row.version,
+      revision: result.push.revision,
+      json: entryJson(row, result.push.revision),
+    };
   }
 
   async deleteKey(project: string, key: string, ifMatch: number | undefined, actor: Actor) {

@@ -530,7 +530,8 @@ export class StateMachine {
    * after it, refuse with every error, or write one new revision (none if nothing changes).
    * NB: every refusal comes before the first write (applyOne relies on it for single-key writes).
    * Returns the result and what each changed key was written as. `known`: the project's row and
-   * one key's row that the caller has just read in this transaction (one lookup less each).
+   * one key's row that the caller has just read in this transaction (one lookup less each), from
+   * a single-key write, whose result's changes carry no `before`.
    */
   private commit(
     command: Command & { project: string },
@@ -554,7 +555,7 @@ export class StateMachine {
             key,
             fromVersion: current.version,
             toVersion: 0,
-            before: StateStore.parseValue(current.value),
+            ...(known ? {} : { before: StateStore.parseValue(current.value) }),
             text: null,
             sha256: null,
           });
@@ -575,7 +576,9 @@ export class StateMachine {
         // While a key exists its row holds its latest version; only a new or re-created key
         // needs the history's (versions keep counting across deletes).
         toVersion: current ? current.version + 1 : this.store.nextVersion(command.project, key),
-        ...(current ? { before: StateStore.parseValue(current.value) } : {}),
+        // A single-key write (known) is answered with the key's entry, never its changes' values:
+        // the old value is not parsed back, on every node, for every write.
+        ...(current && !known ? { before: StateStore.parseValue(current.value) } : {}),
         after: value,
         text: canonical.text,
         sha256: canonical.sha256,

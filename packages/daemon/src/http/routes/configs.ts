@@ -58,10 +58,10 @@ export function configRoutes(service: ConfigService, limits: { maxValueBytes: nu
       const key = keyParam(c);
       const value = await readJson<JsonValue>(c);
       checkValueSize(key, value, limits.maxValueBytes);
-      const { entry } = await service.putKey(project, key, value, ifMatch(c), actorOf(c));
+      const entry = await service.putKey(project, key, value, ifMatch(c), actorOf(c));
       setHeader(c, "ETag", etag(entry.version));
       setHeader(c, "X-Cfg-Revision", String(entry.revision));
-      return c.json(entry);
+      return c.body(entry.json, 200, { "content-type": "application/json" });
     })
     .delete("/:project/configs/:key{.+}", async (c) => {
       const project = projectParam(c);
