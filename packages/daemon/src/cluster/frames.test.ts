@@ -32,11 +32,52 @@ describe("Raft stream frames", () => {
     }
   });
 
+  it("encode a run of entries that several peers are sent once, to the same messages", () => {
+    const entries = Array.from({ length: 5 }, (_, i) => ({
+      index: 10 + i,
+      term: 2,
+      type: "normal",
+      data: JSON.stringify({ key: `k${i}`, value: { quote: '"é"\n' } }),
+    }));
+    const to = (peer: string, commit: number) =>
+      ({
+        type: "append",
+        from: "n1",
+        to: peer,
+        term: 2,
+        index: 9,
+        logTerm: 2,
+        entries,
+        commit,
+      }) as unknown as Message;
+    const heartbeat = { type: "heartbeat", from: "n1", to: "n3", term: 2, commit: 9 } as unknown as Message;
+    const lagging = { ...to("n4", 9), index: 7, entries: entries.slice(2) } as unknown as Message;
+    const encoded = new Map();
+    const first = encodeFrames([to("n2", 9)], encoded);
+    expect(encoded.size).toBe(1);
+    const second = encodeFrames([heartbeat, to("n3", 11)], encoded);
+    expect(encoded.size).toBe(1);
+    const short = { ...to("n5", 9), entries: entries.slice(0, 3) } as unknown as Message;
+    const third = encodeFrames([lagging, short], encoded);
+    expect(encoded.size).toBe(2);
+    const reader = new FrameReader();
+    expect(reader.push(Buffer.concat([...first, ...second, ...third]))).toEqual([
+      [to("n2", 9)],
+      [heartbeat, to("n3", 11)],
+      [lagging, short],
+    ]);
+    // The same messages as encoded whole, the entries key last.
+    expect(first[0]!.length).toBe(encodeFrame([to("n2", 9)]).length);
+  });
+
   it("split a large batch into frames of about the target size, a lone large message whole", () => {
     const big = Array.from({ length: 12 }, (_, i) => append(i, 1024 * 1024));
     const frames = encodeFrames(big);
     expect(frames.length).toBeGreaterThan(2);
     for (const f of frames) expect(f.length).toBeLessThan(FRAME_TARGET_BYTES + 3 * 1024 * 1024);
+    const shared = encodeFrames(big, new Map());
+    expect(shared).toHaveLength(frames.length);
+    expect(new FrameReader().push(Buffer.concat(shared)).flat()).toEqual(big);
     const huge = encodeFrames([append(1, 10 * 1024 * 1024)]);
     expect(huge).toHaveLength(1);
     const reader = new FrameReader();

@@ -2,7 +2,7 @@
  * The wire format of a Raft stream between two nodes: frames of a 4-byte big-endian length, then
  * the UTF-8 JSON of a Message[]. One frame carries what one turn of the event loop sent to a peer.
  */
-import type { Message } from "../raft/types.js";
+import type { Entry, Message } from "../raft/types.js";
 
 /** A frame holds at most this much JSON unless one message alone is larger. */
 export const FRAME_TARGET_BYTES = 4 * 1024 * 1024;
@@ -23,45 +23,75 @@ function frameOf(json: string): Buffer {
 }
 
 /**
- * One frame of messages already in JSON (`bytes` their UTF-8 lengths), written straight into the
- * frame: joined into one string first, the JSON was copied twice more (the join, then flattening
+ * One frame of JSON written in pieces, straight into the frame (`bytes`: their UTF-8 length in
+ * all): joined into one string first, the JSON was copied twice more (the join, then flattening
  * it to count its bytes), 4% of what a leader allocated under writes.
  */
-function frameOfParts(parts: readonly string[], bytes: readonly number[]): Buffer {
-  let length = 1 + parts.length; // the brackets and the commas between
-  for (const n of bytes) length += n;
+function frameOfPieces(pieces: readonly string[], bytes: number): Buffer {
+  const length = bytes + 2; // and the brackets
   const frame = Buffer.allocUnsafe(4 + length);
   frame.writeUInt32BE(length, 0);
   let at = 4;
   frame[at++] = 0x5b; // [
-  for (let i = 0; i < parts.length; i++) {
-    if (i > 0) frame[at++] = 0x2c; // ,
-    at += frame.write(parts[i]!, at, "utf8");
-  }
+  for (const piece of pieces) at += frame.write(piece, at, "utf8");
   frame[at] = 0x5d; // ]
   return frame;
 }
 
-/** `messages` as frames of about FRAME_TARGET_BYTES each, in order. */
-export function encodeFrames(messages: readonly Message[]): Buffer[] {
+/**
+ * The JSON of runs of entries (and its UTF-8 length), by their first entry: what the leader sends
+ * to one follower it sends to the others alike, and a run is encoded once for all of them.
+ */
+export type EncodedEntries = Map<Entry, { last: Entry; count: number; json: string; bytes: number }>;
+
+/**
+ * A message's JSON as pieces (its UTF-8 length returned). With `encoded`, its entries' JSON is
+ * taken from there when another peer's message had the same run, and put there when not; their
+ * key goes last.
+ */
+function messagePieces(message: Message, pieces: string[], encoded?: EncodedEntries): number {
+  const entries = (message as { entries?: Entry[] }).entries;
+  if (!encoded || !entries || entries.length === 0) {
+    const json = JSON.stringify(message);
+    pieces.push(json);
+    return Buffer.byteLength(json, "utf8");
+  }
+  const first = entries[0]!;
+  const last = entries[entries.length - 1]!;
+  let run = encoded.get(first);
+  if (!run || run.last !== last || run.count !== entries.length) {
+    const json = JSON.stringify(entries);
+    run = { last, count: entries.length, json, bytes: Buffer.byteLength(json, "utf8") };
+    encoded.set(first, run);
+  }
+  const { entries: _, ...rest } = message as Message & { entries: Entry[] };
+  const head = `${JSON.stringify(rest).slice(0, -1)},"entries":`;
+  pieces.push(head, run.json, "}");
+  return Buffer.byteLength(head, "utf8") + run.bytes + 1;
+}
+
+/**
+ * `messages` as frames of about FRAME_TARGET_BYTES each, in order. `encoded`: entries' JSON
+ * shared by the calls of one send to several peers (see messagePieces).
+ */
+export function encodeFrames(messages: readonly Message[], encoded?: EncodedEntries): Buffer[] {
   const frames: Buffer[] = [];
-  let parts: string[] = [];
-  let bytes: number[] = [];
+  let pieces: string[] = [];
   let size = 0;
   for (const message of messages) {
-    const json = JSON.stringify(message);
-    const n = Buffer.byteLength(json, "utf8");
-    if (parts.length > 0 && size + n > FRAME_TARGET_BYTES) {
-      frames.push(frameOfParts(parts, bytes));
-      parts = [];
-      bytes = [];
-      size = 0;
-    }
-    parts.push(json);
-    bytes.push(n);
-    size += n + 1;
+    const mark = pieces.length;
+    if (mark > 0) pieces.push(",");
+    const n = messagePieces(message, pieces, encoded);
+    if (mark > 0 && size + 1 + n > FRAME_TARGET_BYTES) {
+      // This message starts the next frame.
+      const next = pieces.splice(mark);
+      next.shift(); // its comma
+      frames.push(frameOfPieces(pieces, size));
+      pieces = next;
+      size = n;
+    } else size += (mark > 0 ? 1 : 0) + n;
   }
-  if (parts.length > 0) frames.push(frameOfParts(parts, bytes));
+  if (pieces.length > 0) frames.push(frameOfPieces(pieces, size));
   return frames;
 }
 

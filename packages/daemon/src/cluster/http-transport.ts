@@ -25,7 +25,7 @@ import { Agent, request } from "undici";
 import type { Logger } from "../logger.js";
 import type { Message } from "../raft/types.js";
 import { decodeRef, type SnapshotStore } from "../storage/snapshot-store.js";
-import { encodeFrames } from "./frames.js";
+import { type EncodedEntries, encodeFrames } from "./frames.js";
 import type { Transport } from "./transport.js";
 
 export const CLUSTER_SECRET_HEADER = "x-cfg-cluster-secret";
@@ -102,10 +102,12 @@ export class HttpTransport implements Transport {
       if (peer.queue.length < 10 * MAX_BATCH) peer.queue.push(message);
       touched.add(peer);
     }
-    for (const [id, peer] of this.peers) if (touched.has(peer)) this.flush(id, peer);
+    // The entries of one send go to every follower alike: each is encoded once.
+    const encoded: EncodedEntries | undefined = touched.size > 1 ? new Map() : undefined;
+    for (const [id, peer] of this.peers) if (touched.has(peer)) this.flush(id, peer, encoded);
   }
 
-  private flush(id: string, peer: Peer): void {
+  private flush(id: string, peer: Peer, encoded?: EncodedEntries): void {
     if (peer.queue.length === 0 || this.peers.get(id) !== peer) return;
     const now = Date.now();
     if (peer.stream && now - peer.openedAt > STALE_MS && now - (this.lastHeard?.(id) ?? 0) > STALE_MS) {
@@ -121,7 +123,7 @@ export class HttpTransport implements Transport {
     if (stream.writableLength <= MAX_BUFFERED_BYTES) {
       // Corked, so that each frame and its chunk header leave in one write.
       stream.cork();
-      for (const frame of encodeFrames(peer.queue)) stream.write(frame);
+      for (const frame of encodeFrames(peer.queue, encoded)) stream.write(frame);
       stream.uncork();
       peer.queue.length = 0;
     } else {
