@@ -93,7 +93,8 @@ export async function startCluster(size = 3, extraArgs = []) {
         process.execPath,
         [
           ...(process.env.CFG_BENCH_NODE_ARGS ?? "").split(" ").filter(Boolean),
-          join(root, "packages/daemon/bin/cfgd.js"),
+          // CFG_BENCH_CFGD: another build's cfgd.js (a copy of packages/daemon), to compare two.
+          process.env.CFG_BENCH_CFGD ?? join(root, "packages/daemon/bin/cfgd.js"),
           ...["--node-id", id, "--listen", `127.0.0.1:${ports[i]}`, "--peers", peers],
           // Throughput is measured here, not the per-address read limit (500/s by default).
           ...["--data-dir", join(work, id), "--log-level", "warn", "--read-rate-limit", "0", ...extraArgs],
