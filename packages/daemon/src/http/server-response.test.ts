@@ -6,6 +6,9 @@ import { CfgResponse } from "./server-response.js";
 let server: Server | undefined;
 afterEach(() => new Promise<void>((done) => (server ? server.close(() => done()) : done())));
 
+const pick = (headers: Headers, ...names: string[]) =>
+  Object.fromEntries(names.map((name) => [name, headers.get(name)]));
+
 /** A node:http server answering with CfgResponse; the answer's status and raw headers. */
 async function answer(handle: (res: CfgResponse) => void) {
   server = createServer({ ServerResponse: CfgResponse }, (_req, res) => {
@@ -34,11 +37,15 @@ describe("CfgResponse", () => {
       res.writeHead(201, { "content-type": "application/json", "Content-Length": 4 });
     });
     expect(status).toBe(201);
-    expect(headers.get("x-frame-options")).toBe("SAMEORIGIN");
-    expect(headers.get("referrer-policy")).toBe("no-referrer");
-    expect(headers.get("x-request-id")).toBe("r1");
-    expect(headers.get("content-type")).toBe("application/json");
-    expect(headers.get("content-length")).toBe("4");
+    expect(
+      pick(headers, "x-frame-options", "referrer-policy", "x-request-id", "content-type", "content-length"),
+    ).toEqual({
+      "x-frame-options": "SAMEORIGIN",
+      "referrer-policy": "no-referrer",
+      "x-request-id": "r1",
+      "content-type": "application/json",
+      "content-length": "4",
+    });
   });
 
   it("lets a later header of the same name, in any case, replace an earlier one", async () => {
@@ -50,9 +57,11 @@ describe("CfgResponse", () => {
       res.add("etag", '"2"');
       res.writeHead(200, { "content-type": "application/json" });
     });
-    expect(headers.get("x-frame-options")).toBe("DENY");
-    expect(headers.get("etag")).toBe('"2"');
-    expect(headers.get("content-type")).toBe("application/json");
+    expect(pick(headers, "x-frame-options", "etag", "content-type")).toEqual({
+      "x-frame-options": "DENY",
+      etag: '"2"',
+      "content-type": "application/json",
+    });
   });
 
   it("adds headers after others were added, as add would", async () => {
@@ -64,8 +73,10 @@ describe("CfgResponse", () => {
       );
       res.writeHead(200);
     });
-    expect(headers.get("x-frame-options")).toBe("SAMEORIGIN");
-    expect(headers.get("x-xss-protection")).toBe("0");
+    expect(pick(headers, "x-frame-options", "x-xss-protection")).toEqual({
+      "x-frame-options": "SAMEORIGIN",
+      "x-xss-protection": "0",
+    });
   });
 
   it("merges with headers set by setHeader, writeHead's winning", async () => {
@@ -75,9 +86,11 @@ describe("CfgResponse", () => {
       res.setHeader("X-Other", "o");
       res.writeHead(200, { "cache-control": "no-store" });
     });
-    expect(headers.get("x-request-id")).toBe("r1");
-    expect(headers.get("x-other")).toBe("o");
-    expect(headers.get("cache-control")).toBe("no-store");
+    expect(pick(headers, "x-request-id", "x-other", "cache-control")).toEqual({
+      "x-request-id": "r1",
+      "x-other": "o",
+      "cache-control": "no-store",
+    });
   });
 
   it("takes writeHead's headers as a list of pairs, and a status message", async () => {
@@ -86,8 +99,7 @@ describe("CfgResponse", () => {
       res.writeHead(202, "Taken", ["X-List", "yes"]);
     });
     expect(status).toBe(202);
-    expect(headers.get("x-request-id")).toBe("r1");
-    expect(headers.get("x-list")).toBe("yes");
+    expect(pick(headers, "x-request-id", "x-list")).toEqual({ "x-request-id": "r1", "x-list": "yes" });
   });
 
   it("writes its headers when the body is written without writeHead", async () => {
@@ -102,8 +114,10 @@ describe("CfgResponse", () => {
   it("refuses an invalid header when it is set, as setHeader does", async () => {
     const { status, headers } = await answer((res) => res.add("X-Request-Id", "a\r\nInjected: yes"));
     expect(status).toBe(500);
-    expect(headers.get("x-error")).toBe("ERR_INVALID_CHAR");
-    expect(headers.get("injected")).toBeNull();
-    expect(headers.get("x-request-id")).toBeNull();
+    expect(pick(headers, "x-error", "injected", "x-request-id")).toEqual({
+      "x-error": "ERR_INVALID_CHAR",
+      injected: null,
+      "x-request-id": null,
+    });
   });
 });
