@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // `pnpm bench [suite ...] [options]`: benchmarks are measured here, never asserted in tests.
 // Without a suite, every suite runs in turn. `--vs-etcd` (cluster, read) also runs each case
-// against a 3-member etcd cluster in the same run and prints the ratios.
+// against a 3-member etcd cluster in the same run and prints the ratios; `--vs-build DIR`, against
+// a cluster of another build of cfgd (a built checkout in DIR).
 import { spawnSync } from "node:child_process";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -10,12 +11,12 @@ const suites = {
   cluster: {
     file: "cluster.mjs",
     what: "writes (leader, follower) and reads (serializable, linearizable) of a 3-node cluster at 1 and 64 connections",
-    options: ["--seconds", "--vs-etcd", "--loadgen", "--repeat"],
+    options: ["--seconds", "--vs-etcd", "--vs-build", "--loadgen", "--repeat"],
   },
   read: {
     file: "read.mjs",
     what: "the app read path (GET /v1/read) on a follower, serializable and linearizable, 1 and 64 connections",
-    options: ["--seconds", "--vs-etcd", "--loadgen", "--repeat"],
+    options: ["--seconds", "--vs-etcd", "--vs-build", "--loadgen", "--repeat"],
   },
   watch: {
     file: "watch.mjs",
@@ -42,7 +43,7 @@ const unknown = args.find(
 );
 if (unknown || args.includes("--help")) {
   console.error(
-    "usage: pnpm bench [suite ...] [--seconds N] [--vs-etcd] [--loadgen wrk|undici] [--repeat N] [--watchers N] [--keys N] [--settle S]\n\nsuites:",
+    "usage: pnpm bench [suite ...] [--seconds N] [--vs-etcd | --vs-build DIR] [--loadgen wrk|undici] [--repeat N] [--watchers N] [--keys N] [--settle S]\n\nsuites:",
   );
   for (const [name, s] of Object.entries(suites)) console.error(`  ${name.padEnd(8)} ${s.what}`);
   process.exit(unknown ? 1 : 0);

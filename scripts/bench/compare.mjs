@@ -1,6 +1,9 @@
-// What the cluster and read suites share: options (--seconds, --vs-etcd, --loadgen, --repeat), a 3-node cfgd cluster
-// (and with --vs-etcd a 3-member etcd) holding 1,000 keys of about 256 bytes in project "bench",
-// and the loop that runs each case on cfgd and then on etcd and prints one table.
+// What the cluster and read suites share: options (--seconds, --vs-etcd, --vs-build, --loadgen,
+// --repeat), a 3-node cfgd cluster (and with --vs-etcd a 3-member etcd, with --vs-build a 3-node
+// cluster of another build of cfgd) holding 1,000 keys of about 256 bytes in project "bench", and
+// the loop that runs each case on cfgd and then on the other system and prints one table.
+import { existsSync, statSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { createEtcdKeys, etcdBinary, startEtcd } from "./etcd.mjs";
 import {
@@ -28,15 +31,43 @@ const medians = (runs) => ({
   errors: runs.reduce((sum, r) => sum + r.errors, 0),
 });
 
+/** The cfgd.js of `--vs-build`: a checkout's (built), or the file itself. */
+function otherBuild(path) {
+  const file = statSync(path, { throwIfNoEntry: false })?.isDirectory()
+    ? join(path, "packages/daemon/bin/cfgd.js")
+    : path;
+  if (!existsSync(file) || !existsSync(join(file, "../../dist/main.js"))) {
+    console.error(
+      `--vs-build: no built cfgd at ${file}; give a checkout where 'pnpm install && pnpm build' has run`,
+    );
+    process.exit(2);
+  }
+  return resolve(file);
+}
+
+/** Project "bench" with keys k0..k999 on a cfgd cluster, there on its follower too. */
+async function seed(cluster, value) {
+  const { url, auth, leader, follower } = cluster;
+  await fetch(`${url(leader)}/v1/projects`, {
+    method: "POST",
+    headers: auth,
+    body: JSON.stringify({ name: "bench" }),
+  });
+  await createKeys(url(leader), auth, 1000, value); // every key the reads ask for exists
+  await waitForKeys(url(follower), auth, 1000);
+}
+
 /**
  * `cases({ cluster, etcd, value })` returns rows of
  * [name, connections, cfgd node index, cfgd request maker, etcd node index, etcd request maker].
+ * With --vs-build the other build's rows are cases({ cluster: other, ... })'s cfgd ones.
  */
 export async function runSuite(title, cases) {
   const { values } = parseArgs({
     options: {
       seconds: { type: "string", default: "5" },
       "vs-etcd": { type: "boolean", default: false },
+      "vs-build": { type: "string" },
       loadgen: { type: "string" },
       repeat: { type: "string", default: "1" },
     },
@@ -48,6 +79,11 @@ export async function runSuite(title, cases) {
   if (!Number.isInteger(repeat) || repeat < 1)
     throw new Error("--repeat must be a whole number of runs, 1 or more");
   const vsEtcd = values["vs-etcd"];
+  if (vsEtcd && values["vs-build"] !== undefined) {
+    console.error("--vs-etcd and --vs-build: one comparison at a time");
+    process.exit(2);
+  }
+  const build = values["vs-build"] === undefined ? null : otherBuild(values["vs-build"]);
   if (vsEtcd && !etcdBinary()) {
     console.error("--vs-etcd needs an etcd binary on PATH (Debian: apt-get install etcd-server)");
     process.exit(2);
@@ -55,22 +91,20 @@ export async function runSuite(title, cases) {
 
   const cluster = await startCluster(3);
   let etcd = null;
+  let other = null;
   try {
     if (vsEtcd) etcd = await startEtcd(3);
+    if (build) other = await startCluster(3, [], build);
   } catch (error) {
     await cluster.stop();
+    await etcd?.stop();
     throw error;
   }
   try {
-    const { url, auth, leader, follower } = cluster;
-    await fetch(`${url(leader)}/v1/projects`, {
-      method: "POST",
-      headers: auth,
-      body: JSON.stringify({ name: "bench" }),
-    });
+    const { url } = cluster;
     const value = JSON.stringify({ payload: "x".repeat(230) }); // about 256 bytes
-    await createKeys(url(leader), auth, 1000, value); // every key the reads ask for exists
-    await waitForKeys(url(follower), auth, 1000);
+    await seed(cluster, value);
+    if (other) await seed(other, value);
     if (etcd) await createEtcdKeys(etcd.url(etcd.leader), 1000, value);
     // A case that runs long enough to be read gets two seconds of the same load first, on both
     // systems: the code a case is the first to run (a follower's HTTP write path, say) is
@@ -83,36 +117,46 @@ export async function runSuite(title, cases) {
     // connection's write p50 fell from 2.8 to 2.0 ms over the first 10 s on a fresh cluster).
     const warmUp = seconds >= 2 ? 2 : 0;
     const suiteWarmUp = seconds >= 2 ? 3 : 0;
+    const them = etcd ? "etcd" : other ? "base" : null;
     console.log(
-      `${title}: 3 cfgd nodes${etcd ? " vs 3 etcd members" : ""} on loopback, fsync on, ${seconds} s per case${warmUp ? ` after ${warmUp} s of warm-up (and ${suiteWarmUp} s of each kind of case at 64 connections before the first)` : ""}, values of ~256 bytes`,
+      `${title}: 3 cfgd nodes${etcd ? " vs 3 etcd members" : ""}${other ? ` vs 3 nodes of another build (base: ${build})` : ""} on loopback, fsync on, ${seconds} s per case${warmUp ? ` after ${warmUp} s of warm-up (and ${suiteWarmUp} s of each kind of case at 64 connections before the first)` : ""}, values of ~256 bytes`,
     );
     console.log(`load generator: ${generator}`);
     if (repeat > 1)
       console.log(
-        `each case run ${repeat} times${etcd ? ", cfgd and etcd in turn" : ""}: the medians of req/s, p50 and p99 (errors: all runs)`,
+        `each case run ${repeat} times${them ? `, cfgd and ${them} in turn` : ""}: the medians of req/s, p50 and p99 (errors: all runs)`,
       );
-    console.log(etcd ? compareHeader() : header());
+    console.log(them ? compareHeader(them) : header());
     const e = etcd ?? { leader: 0, follower: 0 };
     const rows = cases({ cluster, etcd: e, value });
+    // The other system of each row: etcd's node and request maker, or the other build's.
+    const theirUrl = etcd ? etcd.url : other?.url;
+    if (other) {
+      const otherRows = cases({ cluster: other, etcd: e, value });
+      rows.forEach((r, i) => {
+        r[4] = otherRows[i][2];
+        r[5] = otherRows[i][3];
+      });
+    }
     if (suiteWarmUp) {
       const kinds = new Map(rows.map((r) => [r[0], r]));
-      for (const [, , node, make, etcdNode, etcdMake] of kinds.values()) {
+      for (const [, , node, make, theirNode, theirMake] of kinds.values()) {
         await load(url(node), 64, suiteWarmUp, make);
-        if (etcd) await load(etcd.url(etcdNode), 64, suiteWarmUp, etcdMake);
+        if (theirUrl) await load(theirUrl(theirNode), 64, suiteWarmUp, theirMake);
       }
     }
-    for (const [name, connections, node, make, etcdNode, etcdMake] of rows) {
+    for (const [name, connections, node, make, theirNode, theirMake] of rows) {
       const ours = [];
       const theirs = [];
       for (let run = 0; run < repeat; run++) {
         if (warmUp && run === 0) await load(url(node), connections, warmUp, make);
         ours.push(await load(url(node), connections, seconds, make));
-        if (!etcd) continue;
-        if (warmUp && run === 0) await load(etcd.url(etcdNode), connections, warmUp, etcdMake);
-        theirs.push(await load(etcd.url(etcdNode), connections, seconds, etcdMake));
+        if (!theirUrl) continue;
+        if (warmUp && run === 0) await load(theirUrl(theirNode), connections, warmUp, theirMake);
+        theirs.push(await load(theirUrl(theirNode), connections, seconds, theirMake));
       }
       console.log(
-        etcd
+        theirUrl
           ? compareRow(name, connections, medians(ours), medians(theirs))
           : row(name, connections, medians(ours)),
       );
@@ -120,5 +164,6 @@ export async function runSuite(title, cases) {
   } finally {
     await cluster.stop();
     await etcd?.stop();
+    await other?.stop();
   }
 }

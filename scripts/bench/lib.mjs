@@ -81,7 +81,11 @@ function logTo(id) {
 }
 
 /** Start `size` cfgd nodes (fsync on) and wait for a leader. Await stop() in a finally. */
-export async function startCluster(size = 3, extraArgs = []) {
+/**
+ * A cluster of `size` cfgd nodes on loopback. `cfgd`: the cfgd.js to run (another build's, say);
+ * by default CFG_BENCH_CFGD's, else this checkout's.
+ */
+export async function startCluster(size = 3, extraArgs = [], cfgd = process.env.CFG_BENCH_CFGD) {
   const ids = Array.from({ length: size }, (_, i) => `n${i + 1}`);
   const { value, ...started } = await startWithRetries("cfgd", async () => {
     const work = mkdtempSync(join(tmpdir(), "cfg-bench-"));
@@ -93,8 +97,7 @@ export async function startCluster(size = 3, extraArgs = []) {
         process.execPath,
         [
           ...(process.env.CFG_BENCH_NODE_ARGS ?? "").split(" ").filter(Boolean),
-          // CFG_BENCH_CFGD: another build's cfgd.js (a copy of packages/daemon), to compare two.
-          process.env.CFG_BENCH_CFGD ?? join(root, "packages/daemon/bin/cfgd.js"),
+          cfgd ?? join(root, "packages/daemon/bin/cfgd.js"),
           ...["--node-id", id, "--listen", `127.0.0.1:${ports[i]}`, "--peers", peers],
           // Throughput is measured here, not the per-address read limit (500/s by default).
           ...["--data-dir", join(work, id), "--log-level", "warn", "--read-rate-limit", "0", ...extraArgs],
@@ -224,9 +227,9 @@ export async function waitForKeys(base, auth, count) {
   );
 }
 
-/** Header and rows of a side-by-side table (cfgd | etcd | ratio of req/s and of p99). */
-export function compareHeader() {
-  return `${"case".padEnd(34)}${"conns".padStart(6)} |${"cfgd req/s".padStart(11)}${"p50".padStart(8)}${"p99".padStart(8)} |${"etcd req/s".padStart(11)}${"p50".padStart(8)}${"p99".padStart(8)} |${"req/s x".padStart(9)}${"p99 x".padStart(7)}`;
+/** Header and rows of a side-by-side table (cfgd | etcd, or `them` | ratio of req/s and of p99). */
+export function compareHeader(them = "etcd") {
+  return `${"case".padEnd(34)}${"conns".padStart(6)} |${"cfgd req/s".padStart(11)}${"p50".padStart(8)}${"p99".padStart(8)} |${`${them} req/s`.padStart(11)}${"p50".padStart(8)}${"p99".padStart(8)} |${"req/s x".padStart(9)}${"p99 x".padStart(7)}`;
 }
 
 export function compareRow(name, connections, ours, theirs) {

@@ -66,7 +66,8 @@ const daemon = spawn(
   [
     // As in the cluster suites: CFG_BENCH_NODE_ARGS passes node options to cfgd (profiles).
     ...(process.env.CFG_BENCH_NODE_ARGS ?? "").split(" ").filter(Boolean),
-    join(root, "packages/daemon/bin/cfgd.js"),
+    // and CFG_BENCH_CFGD another build's cfgd.js.
+    process.env.CFG_BENCH_CFGD ?? join(root, "packages/daemon/bin/cfgd.js"),
     ...["--listen", `127.0.0.1:${port}`, "--data-dir", dataDir],
   ],
   {

@@ -79,3 +79,24 @@ describe("pnpm bench --vs-etcd (smoke; needs an etcd binary, apt-get install etc
     130_000,
   );
 });
+
+describe("pnpm bench --vs-build (smoke: this checkout against itself)", () => {
+  it("prints two builds side by side with the ratios", async () => {
+    const output = await run(["read", "--seconds", "0.3", "--vs-build", ROOT]);
+    expect(output).toContain(
+      `vs 3 nodes of another build (base: ${join(ROOT, "packages/daemon/bin/cfgd.js")})`,
+    );
+    expect(output).toMatch(/\| base req\/s/);
+    const rows = output.match(
+      /^app read (serializable|linearizable), follower +\d+ \|.*\|.*\| +\d+\.\d\d +\d+\.\d\d$/gm,
+    );
+    expect(rows).toHaveLength(4);
+  }, 130_000);
+
+  it("refuses a directory without a built cfgd, saying what to give", async () => {
+    const error = await run(["read", "--vs-build", join(ROOT, "no-such-checkout")]).catch((e: Error) => e);
+    expect(String(error)).toMatch(
+      /--vs-build: no built cfgd at .*no-such-checkout.*pnpm install && pnpm build/,
+    );
+  });
+});
