@@ -131,3 +131,57 @@ describe("StateMachine group commit", () => {
     expect(onDisk(file)).toEqual({ applied: 2, value: '{"n":2}' });
   });
 });
+
+describe("StateMachine batches", () => {
+  /** Every row of the tables a command writes, in a fixed order. */
+  const dump = (machine: StateMachine) =>
+    Object.fromEntries(
+      ["projects", "configs", "key_versions", "revisions", "schema_sets"].map((table) => [
+        table,
+        machine.store.db.prepare(`SELECT * FROM ${table} ORDER BY 1, 2, 3`).all(),
+      ]),
+    );
+  const schema = { type: "object", properties: { n: { type: "integer", maximum: 100 } } };
+  const bodies = [
+    { type: "create-project", name: "shop" },
+    { type: "put-key", project: "shop", key: "a", value: { n: 1 } },
+    { type: "put-key", project: "shop", key: "b", value: { n: 2 } },
+    { type: "put-schema", project: "shop", binding: { name: "n", match: "*", schema } },
+    { type: "put-key", project: "shop", key: "a", value: { n: 500 } }, // refused by the schema
+    { type: "put-key", project: "shop", key: "a", value: { n: 3 } },
+    { type: "put-key", project: "shop", key: "a", value: { n: 4 }, ifMatch: 1 }, // refused: version 2
+    { type: "push", project: "shop", baseRevision: 1, changes: [{ op: "put", key: "a", value: { n: 5 } }] }, // refused: a changed since
+    { type: "push", project: "shop", baseRevision: 4, changes: [{ op: "put", key: "c", value: { n: 5 } }] },
+    { type: "delete-schema", project: "shop", name: "n" },
+    { type: "put-key", project: "shop", key: "a", value: { n: 500 } },
+    { type: "rollback", project: "shop", toRevision: 2 },
+    { type: "delete-key", project: "shop", key: "b" },
+    { type: "put-key", project: "shop", key: "b", value: { n: 6 } },
+    { type: "delete-project", project: "shop" },
+    { type: "put-key", project: "shop", key: "a", value: { n: 7 } }, // refused: no such project
+    { type: "create-project", name: "shop" },
+    { type: "put-key", project: "shop", key: "a", value: { n: 8 } },
+    { type: "put-key", project: "shop", key: "a", value: { n: 9 } },
+  ];
+  const batch = (): BatchEntry[] =>
+    bodies.map((body, i) => ({ index: i + 1, command: { ...body, meta: meta(i + 1) } as Command }));
+  const outcome = (o: { ok: boolean; code?: string; value?: unknown }) =>
+    o.ok ? { ok: true, revision: (o.value as { revision?: number })?.revision } : { ok: false, code: o.code };
+
+  it("apply commands in one batch as they do one batch each (the rows a batch reads once kept up to date)", () => {
+    const dir = mkdtempSync(join(tmpdir(), "state-batches-"));
+    const alone = open(join(dir, "alone.db"), 0);
+    const together = open(join(dir, "together.db"), 0);
+    const one = batch().map((entry) => outcome(alone.applyBatch([entry])[0]!));
+    const all = together.applyBatch(batch()).map(outcome);
+    expect(all).toEqual(one);
+    expect(one.filter((o) => !o.ok).map((o) => o.code)).toEqual([
+      "validation_failed",
+      "precondition_failed",
+      "conflict",
+      "not_found",
+    ]);
+    expect(dump(together)).toEqual(dump(alone));
+    expect(together.store.project("shop")?.revision).toBe(2);
+  });
+});

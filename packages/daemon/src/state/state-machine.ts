@@ -33,7 +33,11 @@ import {
   type SchemaBinding,
   type ValidationIssue,
 } from "@cfguardian/shared";
-import { checkSchemaSet, compileSchemaSet } from "@cfguardian/shared/schema-validation";
+import {
+  type CompiledSchemaSet,
+  checkSchemaSet,
+  compileSchemaSet,
+} from "@cfguardian/shared/schema-validation";
 import { applyMetadataOp } from "../metadata/embedded/apply.js";
 import type { WalCheckpoints } from "../storage/checkpoints.js";
 import { ChangeFeed } from "./change-feed.js";
@@ -72,6 +76,12 @@ class Rejection extends Error {
  * about once a second, when its WAL holds a few MiB (SQLite's own default is 1,000 pages).
  */
 const CHECKPOINT_EVERY_COMMITS = 10;
+
+/**
+ * Compiled schema sets by the schema set read for a batch (see batchRows): compileSchemaSet finds
+ * its own by the set's canonical JSON, worked out again for every write otherwise.
+ */
+const compiledSets = new WeakMap<readonly SchemaBinding[], CompiledSchemaSet>();
 
 const reject = (code: CfgError["code"], message: string, extensions: Record<string, unknown> = {}): never => {
   throw new Rejection(new CfgError(code, message, extensions));
@@ -234,18 +244,35 @@ export class StateMachine {
       if (entries.length > 0) this.store.setAppliedIndex(entries[entries.length - 1]!.index);
     };
     const inGroup = this.commitTimer !== null;
-    if (inGroup) {
-      try {
-        apply();
-      } catch (error) {
-        this.abandonGroup();
-        throw error;
-      }
-    } else this.inTransaction(apply);
+    this.batchRows = new Map();
+    try {
+      if (inGroup) {
+        try {
+          apply();
+        } catch (error) {
+          this.abandonGroup();
+          throw error;
+        }
+      } else this.inTransaction(apply);
+    } finally {
+      this.batchRows = null;
+    }
     if (entries.length > 0) this.applied = entries[entries.length - 1]!.index;
     this.changes.publish(touched);
     return outcomes;
   }
+
+  /**
+   * What every write of a project reads first, its row and its schema set in force, read once per
+   * batch (two statements of a single-key write, and the schema set's JSON parsed, on every node):
+   * within a batch this machine is the only writer, and it keeps them up to date as it writes
+   * (commit). Anything else that changes a project drops its entry, and a refused command that may
+   * have written (in its savepoint) drops them all. Null outside applyBatch: a dry run reads afresh.
+   */
+  private batchRows: Map<
+    string,
+    { project: ProjectRow; schemas?: { revision: number; schemas: readonly SchemaBinding[] } }
+  > | null = null;
 
   /** The audit record a command carries, with its result, in the command's transaction. */
   private recordAudit(command: Command, outcome: ApplyOutcome): void {
@@ -292,6 +319,7 @@ export class StateMachine {
         });
       return { ok: true, value };
     } catch (error) {
+      if (command.type !== "put-key" && command.type !== "delete-key") this.batchRows?.clear();
       if (error instanceof Rejection) {
         return {
           ok: false,
@@ -311,11 +339,13 @@ export class StateMachine {
         if (problem) reject("bad_request", problem);
         if (this.store.project(command.name)) reject("conflict", `project ${command.name} already exists`);
         this.store.insertProject(command.name, command.meta.at);
+        this.batchRows?.delete(command.name);
         return this.projectInfo(command.name);
       }
       case "delete-project":
         this.requireProject(command.project);
         this.store.deleteProject(command.project);
+        this.batchRows?.delete(command.project);
         return { deleted: command.project };
       case "push":
         return this.push(command);
@@ -347,11 +377,26 @@ export class StateMachine {
     };
   }
 
-  private requireProject(name: string) {
+  private requireProject(name: string): ProjectRow {
+    const known = this.batchRows?.get(name);
+    if (known) return known.project;
     const row = this.store.project(name);
     if (!row)
       reject("not_found", `project ${name} does not exist; create it with 'cfg project create ${name}'`);
+    this.batchRows?.set(name, { project: row! });
     return row!;
+  }
+
+  /** The project's schema set in force at its current revision `revision` (see batchRows). */
+  private currentSchemaSet(
+    project: string,
+    revision: number,
+  ): { revision: number; schemas: readonly SchemaBinding[] } {
+    const known = this.batchRows?.get(project);
+    if (known?.schemas && known.project.revision === revision) return known.schemas;
+    const set = this.store.schemaSetAt(project, revision);
+    if (known && known.project.revision === revision) known.schemas = set;
+    return set;
   }
 
   private push(command: Extract<Command, { type: "push" }>): PushResult {
@@ -439,7 +484,7 @@ export class StateMachine {
     }
     const then = this.store.stateAt(command.project, to);
     let desired: Desired[];
-    let schemas: SchemaBinding[] | undefined;
+    let schemas: readonly SchemaBinding[] | undefined;
     if (command.keys) {
       desired = command.keys.map((key) => {
         const problem = keyProblem(key);
@@ -537,7 +582,7 @@ export class StateMachine {
     command: Command & { project: string },
     kind: RevisionKind,
     desired: Desired[],
-    schemas: SchemaBinding[] | undefined,
+    schemas: readonly SchemaBinding[] | undefined,
     rollbackTo: number | null,
     git: GitProvenance | null,
     message: string | null,
@@ -584,7 +629,7 @@ export class StateMachine {
         sha256: canonical.sha256,
       });
     }
-    const currentSchemas = this.store.schemaSetAt(command.project, previousRevision).schemas;
+    const currentSchemas = this.currentSchemaSet(command.project, previousRevision).schemas;
     let nextSchemas = currentSchemas;
     let schemasChanged = false;
     if (schemas !== undefined) {
@@ -635,6 +680,12 @@ export class StateMachine {
     }));
     if (schemasChanged) this.store.setSchemaSet(command.project, revision, nextSchemas);
     this.store.setRevision(command.project, revision);
+    const rows = this.batchRows?.get(command.project);
+    if (rows) {
+      rows.project = { ...rows.project, revision };
+      // A schema set just written is read back afresh (no reference to the command's objects kept).
+      if (schemasChanged) delete rows.schemas;
+    }
     this.store.insertRevision({
       project: command.project,
       revision,
@@ -654,11 +705,15 @@ export class StateMachine {
   private validate(
     project: string,
     changes: Prepared[],
-    schemas: SchemaBinding[],
+    schemas: readonly SchemaBinding[],
     schemasChanged: boolean,
   ): ValidationIssue[] {
     if (schemas.length === 0) return [];
-    const compiled = compileSchemaSet(schemas);
+    let compiled = compiledSets.get(schemas);
+    if (!compiled) {
+      compiled = compileSchemaSet(schemas);
+      compiledSets.set(schemas, compiled);
+    }
     const issues: ValidationIssue[] = [];
     const changed = new Set(changes.map((c) => c.key));
     for (const change of changes) {

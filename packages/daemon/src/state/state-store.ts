@@ -59,6 +59,17 @@ function toRecord(row: RevisionRow): RevisionRecord {
   };
 }
 
+/** Schema sets up to this many characters of JSON are kept parsed (schemaSetAt). */
+const MAX_CACHED_SCHEMA_SET = 1024 * 1024;
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === "object" && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const inner of Object.values(value)) deepFreeze(inner);
+  }
+  return value;
+}
+
 /**
  * state.db access with prepared statements: the only module that speaks SQL to it. The state
  * machine writes through it inside its transactions; the read side queries it directly.
@@ -247,15 +258,30 @@ export class StateStore {
   }
 
   /** The schema set in force at `revision`, and the revision it was set at (0: never). */
-  schemaSetAt(project: string, revision: number): { revision: number; schemas: SchemaBinding[] } {
+  /**
+   * The schema set in force at `revision`. Its bindings are shared and frozen: parsed once per
+   * distinct set (a project's is read for every write to it, and the state machine finds the set's
+   * compiled validators by it; see parsedSchemaSets).
+   */
+  schemaSetAt(project: string, revision: number): { revision: number; schemas: readonly SchemaBinding[] } {
     const row = this.s.schemaSetAt.get(project, revision) as
       | { revision: number; schemas: string }
       | undefined;
-    return row
-      ? { revision: row.revision, schemas: JSON.parse(row.schemas) as SchemaBinding[] }
-      : { revision: 0, schemas: [] };
+    if (!row) return { revision: 0, schemas: [] };
+    let schemas = this.parsedSchemaSets.get(row.schemas);
+    if (!schemas) {
+      schemas = deepFreeze(JSON.parse(row.schemas) as SchemaBinding[]);
+      if (row.schemas.length <= MAX_CACHED_SCHEMA_SET) {
+        if (this.parsedSchemaSets.size >= 16) this.parsedSchemaSets.clear();
+        this.parsedSchemaSets.set(row.schemas, schemas);
+      }
+    }
+    return { revision: row.revision, schemas };
   }
-  setSchemaSet(project: string, revision: number, schemas: SchemaBinding[]): void {
+
+  /** Schema sets as parsed, by their JSON text (as stored: equal sets, equal texts). */
+  private readonly parsedSchemaSets = new Map<string, readonly SchemaBinding[]>();
+  setSchemaSet(project: string, revision: number, schemas: readonly SchemaBinding[]): void {
     this.s.insertSchemaSet.run(project, revision, JSON.stringify(schemas));
   }
 
