@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 const suites = {
   cluster: {
     file: "cluster.mjs",
-    what: "writes (leader, follower) and reads (serializable, linearizable) of a 3-node cluster at 1 and 64 connections",
+    what: "writes (leader, follower, a project with schemas) and reads (serializable, linearizable) of a 3-node cluster at 1 and 64 connections",
     options: ["--seconds", "--vs-etcd", "--vs-build", "--loadgen", "--repeat"],
   },
   read: {

@@ -1,19 +1,20 @@
-// Cluster benchmark: writes and reads of a 3-node cfgd cluster on loopback (fsync on), driven over
-// HTTP/1.1 with keep-alive by an in-process load generator (undici); req/s, p50 and p99 per case.
-// With --vs-etcd the same workloads run against a 3-member etcd cluster in the same run, case by
-// case, alternating, with the ratios.
-//   node scripts/bench.mjs cluster [--seconds 5] [--vs-etcd]
+// Cluster benchmark: writes (to a project with schemas too) and reads of a 3-node cfgd cluster on
+// loopback (fsync on), over HTTP/1.1 with keep-alive (wrk, or an in-process undici client); req/s,
+// p50 and p99 per case. With --vs-etcd the same workloads run against a 3-member etcd cluster in
+// the same run, case by case, alternating, with the ratios (--vs-build: another build of cfgd).
+//   node scripts/bench.mjs cluster [--seconds 5] [--vs-etcd | --vs-build DIR]
 import { runSuite } from "./compare.mjs";
 import { etcdRequests } from "./etcd.mjs";
 
 await runSuite("cluster benchmark", ({ cluster, etcd: e, value }) => {
   const { auth, leader, follower } = cluster;
-  const write = (n) => ({
+  const writeTo = (project) => (n) => ({
     method: "PUT",
-    path: `/v1/projects/bench/configs/k${n % 1000}`,
+    path: `/v1/projects/${project}/configs/k${n % 1000}`,
     headers: auth,
     body: value,
   });
+  const write = writeTo("bench");
   const read = (consistency) => (n) => ({
     method: "GET",
     path: `/v1/projects/bench/configs/k${n % 1000}?consistency=${consistency}`,
@@ -22,6 +23,8 @@ await runSuite("cluster benchmark", ({ cluster, etcd: e, value }) => {
   return [
     ["write, leader", 1, leader, write, e.leader, etcdRequests.write(value)],
     ["write, leader", 64, leader, write, e.leader, etcdRequests.write(value)],
+    // The same writes to a project with a schema set, validated on every node (etcd: the same puts).
+    ["write with schemas, leader", 64, leader, writeTo("checked"), e.leader, etcdRequests.write(value)],
     ["write, follower", 1, follower, write, e.follower, etcdRequests.write(value)],
     ["write, follower", 64, follower, write, e.follower, etcdRequests.write(value)],
     ["serializable read, follower", 1, follower, read("serializable"), e.follower, etcdRequests.read(true)],

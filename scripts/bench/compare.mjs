@@ -45,14 +45,49 @@ function otherBuild(path) {
   return resolve(file);
 }
 
-/** Project "bench" with keys k0..k999 on a cfgd cluster, there on its follower too. */
+/**
+ * The schema set of project "checked": five JSON Schemas of about 2 KB, one of which matches the
+ * keys written (k*), as a team's repository might hold for its services.
+ */
+const SCHEMAS = Array.from({ length: 5 }, (_, i) => ({
+  name: `service-${i}`,
+  match: i === 0 ? "k*" : `service-${i}/*`,
+  schema: {
+    type: "object",
+    required: ["payload"],
+    properties: {
+      payload: { type: "string", maxLength: 4096 },
+      ...Object.fromEntries(
+        Array.from({ length: 20 }, (_, f) => [
+          `setting${f}`,
+          { type: "string", maxLength: 256, description: `setting ${f} of service ${i}, as documented` },
+        ]),
+      ),
+    },
+  },
+}));
+
+/**
+ * Projects "bench" with keys k0..k999 and "checked" with SCHEMAS on a cfgd cluster, there on its
+ * follower too.
+ */
 async function seed(cluster, value) {
   const { url, auth, leader, follower } = cluster;
-  await fetch(`${url(leader)}/v1/projects`, {
-    method: "POST",
-    headers: auth,
-    body: JSON.stringify({ name: "bench" }),
-  });
+  for (const name of ["bench", "checked"])
+    await fetch(`${url(leader)}/v1/projects`, {
+      method: "POST",
+      headers: auth,
+      body: JSON.stringify({ name }),
+    });
+  for (const { name, ...binding } of SCHEMAS) {
+    const response = await fetch(`${url(leader)}/v1/projects/checked/schemas/${name}`, {
+      method: "PUT",
+      headers: auth,
+      body: JSON.stringify(binding),
+    });
+    if (!response.ok)
+      throw new Error(`setting schema ${name} failed: ${response.status} ${await response.text()}`);
+  }
   await createKeys(url(leader), auth, 1000, value); // every key the reads ask for exists
   await waitForKeys(url(follower), auth, 1000);
 }

@@ -20,9 +20,9 @@ describe("pnpm bench cluster (smoke)", () => {
     // wrk when it is installed, else the in-process client.
     expect(output).toMatch(/^load generator: (wrk .*, one thread|undici in this process)/m);
     const rows = output.match(
-      /^(write|serializable read|linearizable read), (leader|follower) +\d+ +\d+.* (\d+)$/gm,
+      /^(write|write with schemas|serializable read|linearizable read), (leader|follower) +\d+ +\d+.* (\d+)$/gm,
     );
-    expect(rows).toHaveLength(8);
+    expect(rows).toHaveLength(9);
     // No request failed (the last column counts answers other than 2xx).
     for (const line of rows!) expect(line).toMatch(/ 0$/);
   }, 130_000);
@@ -72,9 +72,9 @@ describe("pnpm bench --vs-etcd (smoke; needs an etcd binary, apt-get install etc
       const output = await run(["cluster", "--seconds", "0.3", "--vs-etcd"]);
       expect(output).toContain("3 cfgd nodes vs 3 etcd members");
       const rows = output.match(
-        /^(write|serializable read|linearizable read), (leader|follower) +\d+ \|.*\|.*\| +\d+\.\d\d +\d+\.\d\d$/gm,
+        /^(write|write with schemas|serializable read|linearizable read), (leader|follower) +\d+ \|.*\|.*\| +\d+\.\d\d +\d+\.\d\d$/gm,
       );
-      expect(rows).toHaveLength(8);
+      expect(rows).toHaveLength(9);
     },
     130_000,
   );
