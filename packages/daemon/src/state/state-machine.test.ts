@@ -154,7 +154,8 @@ describe("StateMachine batches", () => {
     { type: "push", project: "shop", baseRevision: 4, changes: [{ op: "put", key: "c", value: { n: 5 } }] },
     { type: "delete-schema", project: "shop", name: "n" },
     { type: "put-key", project: "shop", key: "a", value: { n: 500 } },
-    { type: "rollback", project: "shop", toRevision: 2 },
+    { type: "rollback", project: "shop", toRevision: 4 }, // the schema back in force
+    { type: "put-key", project: "shop", key: "c", value: { n: 500 } }, // refused by it
     { type: "delete-key", project: "shop", key: "b" },
     { type: "put-key", project: "shop", key: "b", value: { n: 6 } },
     { type: "delete-project", project: "shop" },
@@ -179,6 +180,7 @@ describe("StateMachine batches", () => {
       "validation_failed",
       "precondition_failed",
       "conflict",
+      "validation_failed",
       "not_found",
     ]);
     expect(dump(together)).toEqual(dump(alone));
