@@ -48,49 +48,45 @@ describe("CfgResponse", () => {
     });
   });
 
-  it("lets a later header of the same name, in any case, replace an earlier one", async () => {
-    const { headers } = await answer((res) => {
-      res.addFirst(["X-Frame-Options", "SAMEORIGIN"], ["x-frame-options"]);
-      res.add("x-frame-options", "DENY");
-      res.add("Content-Type", "text/plain");
-      res.add("ETag", '"1"');
-      res.add("etag", '"2"');
-      res.writeHead(200, { "content-type": "application/json" });
-    });
-    expect(pick(headers, "x-frame-options", "etag", "content-type")).toEqual({
-      "x-frame-options": "DENY",
-      etag: '"2"',
-      "content-type": "application/json",
-    });
-  });
-
-  it("adds headers after others were added, as add would", async () => {
-    const { headers } = await answer((res) => {
-      res.add("X-Frame-Options", "DENY");
-      res.addFirst(
-        ["X-Frame-Options", "SAMEORIGIN", "X-XSS-Protection", "0"],
-        ["x-frame-options", "x-xss-protection"],
-      );
-      res.writeHead(200);
-    });
-    expect(pick(headers, "x-frame-options", "x-xss-protection")).toEqual({
-      "x-frame-options": "SAMEORIGIN",
-      "x-xss-protection": "0",
-    });
-  });
-
-  it("merges with headers set by setHeader, writeHead's winning", async () => {
-    const { headers } = await answer((res) => {
-      res.add("X-Request-Id", "r1");
-      res.add("Cache-Control", "no-cache");
-      res.setHeader("X-Other", "o");
-      res.writeHead(200, { "cache-control": "no-store" });
-    });
-    expect(pick(headers, "x-request-id", "x-other", "cache-control")).toEqual({
-      "x-request-id": "r1",
-      "x-other": "o",
-      "cache-control": "no-store",
-    });
+  const cases: [string, (res: CfgResponse) => void, Record<string, string>][] = [
+    [
+      "lets a later header of the same name, in any case, replace an earlier one",
+      (res) => {
+        res.addFirst(["X-Frame-Options", "SAMEORIGIN"], ["x-frame-options"]);
+        res.add("x-frame-options", "DENY");
+        res.add("Content-Type", "text/plain");
+        res.add("ETag", '"1"');
+        res.add("etag", '"2"');
+        res.writeHead(200, { "content-type": "application/json" });
+      },
+      { "x-frame-options": "DENY", etag: '"2"', "content-type": "application/json" },
+    ],
+    [
+      "adds headers after others were added, as add would",
+      (res) => {
+        res.add("X-Frame-Options", "DENY");
+        res.addFirst(
+          ["X-Frame-Options", "SAMEORIGIN", "X-XSS-Protection", "0"],
+          ["x-frame-options", "x-xss-protection"],
+        );
+        res.writeHead(200);
+      },
+      { "x-frame-options": "SAMEORIGIN", "x-xss-protection": "0" },
+    ],
+    [
+      "merges with headers set by setHeader, writeHead's winning",
+      (res) => {
+        res.add("X-Request-Id", "r1");
+        res.add("Cache-Control", "no-cache");
+        res.setHeader("X-Other", "o");
+        res.writeHead(200, { "cache-control": "no-store" });
+      },
+      { "x-request-id": "r1", "x-other": "o", "cache-control": "no-store" },
+    ],
+  ];
+  it.each(cases)("%s", async (_, handle, expected) => {
+    const { headers } = await answer(handle);
+    expect(pick(headers, ...Object.keys(expected))).toEqual(expected);
   });
 
   it("takes writeHead's headers as a list of pairs, and a status message", async () => {
