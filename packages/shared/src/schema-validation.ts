@@ -79,12 +79,24 @@ export function checkSchemaSet(bindings: readonly SchemaBinding[]): ValidationIs
 }
 
 const cache = new Map<string, CompiledSchemaSet>();
+/** A deeply frozen set (it cannot change) is found by itself, without working out its canonical text. */
+const byFrozenSet = new WeakMap<readonly SchemaBinding[], CompiledSchemaSet>();
 
 /**
  * Compile a schema set. Assumes `checkSchemaSet` found no problem. Results are cached by the
- * canonical text of the set, so the daemon can call this on every apply cheaply.
+ * canonical text of the set, and a frozen set (the daemon's, shared by every write to a project)
+ * by the set itself, so the daemon can call this on every apply cheaply.
  */
 export function compileSchemaSet(bindings: readonly SchemaBinding[]): CompiledSchemaSet {
+  const frozen = Object.isFrozen(bindings);
+  const known = frozen ? byFrozenSet.get(bindings) : undefined;
+  if (known) return known;
+  const compiledSet = compileByText(bindings);
+  if (frozen) byFrozenSet.set(bindings, compiledSet);
+  return compiledSet;
+}
+
+function compileByText(bindings: readonly SchemaBinding[]): CompiledSchemaSet {
   const cacheKey = canonicalJson(bindings);
   const hit = cache.get(cacheKey);
   if (hit) return hit;

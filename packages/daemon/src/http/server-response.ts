@@ -7,6 +7,12 @@ import {
   validateHeaderValue,
 } from "node:http";
 
+/** Headers waiting for writeHead: [name, value, ...], and their lower-cased names. */
+interface Pending {
+  pairs: OutgoingHttpHeader[];
+  names: string[];
+}
+
 /**
  * cfgd's answer object (node:http's `ServerResponse` server option). The headers cfgd sets on an
  * answer (response.ts: the request id, the security headers, ETag...) wait in a flat list and go
@@ -21,28 +27,15 @@ import {
  * by getHeader(): nothing in cfgd reads an answer's headers back.
  */
 export class CfgResponse<Request extends IncomingMessage = IncomingMessage> extends ServerResponse<Request> {
-  /** Pending headers as name, value pairs in one list; their lower-cased names beside. */
-  private pending: (string | number)[] | null = null;
-  private pendingNames: string[] | null = null;
+  /** Pending headers as name, value pairs in one list, their lower-cased names beside. */
+  private pending: Pending | null = null;
 
   /** Set a header of the answer (before it is written), replacing one of the same name. */
   add(name: string, value: string): void {
     validateHeaderName(name);
     validateHeaderValue(name, value);
-    const lower = name.toLowerCase();
-    if (this.pending === null || this.pendingNames === null) {
-      this.pending = [name, value];
-      this.pendingNames = [lower];
-      return;
-    }
-    const at = this.pendingNames.indexOf(lower);
-    if (at >= 0) {
-      this.pending[2 * at] = name;
-      this.pending[2 * at + 1] = value;
-    } else {
-      this.pending.push(name, value);
-      this.pendingNames.push(lower);
-    }
+    this.pending ??= { pairs: [], names: [] };
+    setPair(this.pending, name, name.toLowerCase(), value);
   }
 
   /**
@@ -55,8 +48,7 @@ export class CfgResponse<Request extends IncomingMessage = IncomingMessage> exte
       for (let i = 0; i < names.length; i++) this.add(pairs[2 * i]!, pairs[2 * i + 1]!);
       return;
     }
-    this.pending = pairs.slice();
-    this.pendingNames = names.slice();
+    this.pending = { pairs: pairs.slice(), names: names.slice() };
   }
 
   override writeHead(
@@ -65,32 +57,31 @@ export class CfgResponse<Request extends IncomingMessage = IncomingMessage> exte
     headers?: OutgoingHttpHeaders | OutgoingHttpHeader[],
   ): this {
     const pending = this.pending;
-    const names = this.pendingNames;
-    if (pending === null || names === null) return super.writeHead(statusCode, reason as string, headers);
+    if (pending === null) return super.writeHead(statusCode, reason as string, headers);
     this.pending = null;
-    this.pendingNames = null;
     const message = typeof reason === "string" ? reason : undefined;
     const given = typeof reason === "string" ? headers : reason;
     if (this.getHeaderNames().length > 0 || Array.isArray(given)) {
       // Headers set with setHeader itself, or writeHead's as a list: node:http merges them; ours
       // go in first, as if set with setHeader before.
-      for (let i = 0; i < pending.length; i += 2) this.setHeader(pending[i] as string, pending[i + 1]!);
+      const { pairs } = pending;
+      for (let i = 0; i < pairs.length; i += 2) this.setHeader(pairs[i] as string, pairs[i + 1]!);
       return super.writeHead(statusCode, message, given);
     }
-    if (given)
-      for (const name in given) {
-        const value = given[name] as string;
-        const lower = name.toLowerCase();
-        const at = names.indexOf(lower);
-        if (at < 0) {
-          pending.push(name, value);
-          names.push(lower);
-        } else {
-          pending[2 * at] = name;
-          pending[2 * at + 1] = value;
-        }
-      }
+    if (given) for (const name in given) setPair(pending, name, name.toLowerCase(), given[name]!);
     // A list of pairs is validated by node:http as it writes the header block.
-    return super.writeHead(statusCode, message, pending as OutgoingHttpHeader[]);
+    return super.writeHead(statusCode, message, pending.pairs);
+  }
+}
+
+/** Put a header in the pending list, in place of one of the same (lower-cased) name. */
+function setPair(pending: Pending, name: string, lower: string, value: OutgoingHttpHeader): void {
+  const at = pending.names.indexOf(lower);
+  if (at >= 0) {
+    pending.pairs[2 * at] = name;
+    pending.pairs[2 * at + 1] = value;
+  } else {
+    pending.pairs.push(name, value);
+    pending.names.push(lower);
   }
 }

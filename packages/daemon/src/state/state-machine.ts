@@ -33,11 +33,7 @@ import {
   type SchemaBinding,
   type ValidationIssue,
 } from "@cfguardian/shared";
-import {
-  type CompiledSchemaSet,
-  checkSchemaSet,
-  compileSchemaSet,
-} from "@cfguardian/shared/schema-validation";
+import { checkSchemaSet, compileSchemaSet } from "@cfguardian/shared/schema-validation";
 import { applyMetadataOp } from "../metadata/embedded/apply.js";
 import type { WalCheckpoints } from "../storage/checkpoints.js";
 import { ChangeFeed } from "./change-feed.js";
@@ -76,12 +72,6 @@ class Rejection extends Error {
  * about once a second, when its WAL holds a few MiB (SQLite's own default is 1,000 pages).
  */
 const CHECKPOINT_EVERY_COMMITS = 10;
-
-/**
- * Compiled schema sets by the schema set read for a batch (see batchRows): compileSchemaSet finds
- * its own by the set's canonical JSON, worked out again for every write otherwise.
- */
-const compiledSets = new WeakMap<readonly SchemaBinding[], CompiledSchemaSet>();
 
 const reject = (code: CfgError["code"], message: string, extensions: Record<string, unknown> = {}): never => {
   throw new Rejection(new CfgError(code, message, extensions));
@@ -709,11 +699,7 @@ export class StateMachine {
     schemasChanged: boolean,
   ): ValidationIssue[] {
     if (schemas.length === 0) return [];
-    let compiled = compiledSets.get(schemas);
-    if (!compiled) {
-      compiled = compileSchemaSet(schemas);
-      compiledSets.set(schemas, compiled);
-    }
+    const compiled = compileSchemaSet(schemas);
     const issues: ValidationIssue[] = [];
     const changed = new Set(changes.map((c) => c.key));
     for (const change of changes) {

@@ -76,6 +76,8 @@ function deepFreeze<T>(value: T): T {
  */
 export class StateStore {
   private readonly s;
+  /** Schema sets as parsed, by their JSON text (as stored: equal sets, equal texts). */
+  private readonly parsedSchemaSets = new Map<string, readonly SchemaBinding[]>();
 
   constructor(readonly db: Db) {
     db.exec(STATE_SCHEMA);
@@ -257,11 +259,10 @@ export class StateStore {
     return (this.s.revisions.all(project, before, limit) as RevisionRow[]).map(toRecord);
   }
 
-  /** The schema set in force at `revision`, and the revision it was set at (0: never). */
   /**
-   * The schema set in force at `revision`. Its bindings are shared and frozen: parsed once per
-   * distinct set (a project's is read for every write to it, and the state machine finds the set's
-   * compiled validators by it; see parsedSchemaSets).
+   * The schema set in force at `revision`, and the revision it was set at (0: never). Its bindings
+   * are shared and frozen: parsed once per distinct set (a project's is read for every write to
+   * it, and compileSchemaSet finds a frozen set's validators by the set itself).
    */
   schemaSetAt(project: string, revision: number): { revision: number; schemas: readonly SchemaBinding[] } {
     const row = this.s.schemaSetAt.get(project, revision) as
@@ -279,8 +280,6 @@ export class StateStore {
     return { revision: row.revision, schemas };
   }
 
-  /** Schema sets as parsed, by their JSON text (as stored: equal sets, equal texts). */
-  private readonly parsedSchemaSets = new Map<string, readonly SchemaBinding[]>();
   setSchemaSet(project: string, revision: number, schemas: readonly SchemaBinding[]): void {
     this.s.insertSchemaSet.run(project, revision, JSON.stringify(schemas));
   }
