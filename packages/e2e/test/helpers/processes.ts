@@ -9,16 +9,39 @@ export const ROOT = resolve(import.meta.dirname, "../../../..");
 export const CFG_BIN = join(ROOT, "packages/cli/bin/cfg.js");
 export const CFGD_BIN = join(ROOT, "packages/daemon/bin/cfgd.js");
 
-/** A free loopback port, picked by the kernel. */
-export function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
+/** The first port of the kernel's ephemeral range (ports that listen(0) and outgoing connections get). */
+function ephemeralStart(): number {
+  try {
+    return (
+      Number(readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/)[0]) || 32768
+    );
+  } catch {
+    return 32768;
+  }
+}
+
+/** Whether `port` can be listened on at 127.0.0.1 now. */
+function canListen(port: number): Promise<boolean> {
+  return new Promise((done) => {
     const server = createServer();
-    server.once("error", fail);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => done(typeof address === "object" && address ? address.port : 0));
-    });
+    server.once("error", () => done(false));
+    server.listen(port, "127.0.0.1", () => server.close(() => done(true)));
   });
+}
+
+/**
+ * A free loopback port for a process a test starts, which binds it a moment later. It is picked
+ * at random below the kernel's ephemeral range, where no listen(0) (the link proxies of a test
+ * cluster, servers of tests running alongside) and no outgoing connection can be given it in
+ * that moment: a port the kernel picked and this released could be.
+ */
+export async function freePort(): Promise<number> {
+  const below = Math.max(Math.min(ephemeralStart(), 65536), 11_000);
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const port = 10_000 + Math.floor(Math.random() * (below - 10_000));
+    if (await canListen(port)) return port;
+  }
+  throw new Error(`no free port found between 10000 and ${below - 1} in 100 tries`);
 }
 
 export interface Daemon {
