@@ -258,6 +258,13 @@ export class RaftNode implements Proposer {
   }
 
   private process(): void {
+    // A follower is writing a Ready most of the time under writes. Its proposals and read rounds
+    // for the leader need nothing of that write: they leave now rather than after its flush (writes
+    // through a follower at 64 connections: a twentieth of them had waited over 10 ms to apply).
+    if (this.persisting && !this.stopped) {
+      const requests = this.raw.takeRequests();
+      if (requests.length > 0) this.options.transport.send(requests);
+    }
     while (!this.stopped && !this.persisting && this.raw.hasReady()) {
       const ready = this.raw.ready();
       if (ready.softState) this.leaderChanged(ready.softState.leader);

@@ -7,7 +7,8 @@
  *      before any message that depends on it leaves the node. A hardState that moves only the
  *      commit index need not be written: on restart the applied index counts as committed.
  *   2. Send `messages`. A leader may send RawNode.sentFirst(ready) before step 1 (see
- *      Ready.leaderMaySendFirst), provided it steps no message until step 1 is done.
+ *      Ready.leaderMaySendFirst), provided it steps no message until step 1 is done. Requests to
+ *      the leader (takeRequests) may be taken and sent at any time, a Ready being written or not.
  *   3. Apply `snapshot` (if any) to the state machine, then `committedEntries` in order, storing the
  *      applied index atomically with each state change; call applyConfChange for conf-change
  *      entries; serve each ReadState once the applied index reaches its index.
@@ -189,6 +190,24 @@ export class RawNode {
   static sentFirst(ready: Ready): Message[] {
     if (!ready.leaderMaySendFirst) return [];
     return ready.messages.filter((m) => m.type === "append" && (m.entries?.length ?? 0) > 0);
+  }
+
+  /**
+   * Take the requests this node has for its leader, a forwarded proposal ("propose", etcd's
+   * MsgProp) and a ReadIndex ("read-index"), out of the messages of the next Ready: the driver may
+   * send them while the Ready before is still being written. Neither answers anything or tells of
+   * this node's log, term or vote: a request sent with a term not yet on disk reveals nothing a
+   * crash could take back (the leader only appends the entries as its own, or confirms a read
+   * index), and either is lost without harm (the proposer times out, a read round is asked again).
+   */
+  takeRequests(): Message[] {
+    const r = this.raft;
+    if (r.msgs.length === 0) return [];
+    const requests: Message[] = [];
+    const rest: Message[] = [];
+    for (const m of r.msgs) (m.type === "propose" || m.type === "read-index" ? requests : rest).push(m);
+    if (requests.length > 0) r.msgs = rest;
+    return requests;
   }
 
   /** The driver handled the last Ready: its entries are stable and its committed entries applied. */

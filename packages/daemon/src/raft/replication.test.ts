@@ -196,6 +196,45 @@ describe("proposals on a follower (etcd's MsgProp)", () => {
     expect(leader.raft.log.entryAt(before + 1)).toMatchObject({ data: "x", term: leader.raft.term });
   });
 
+  it("goes out while the follower's last Ready is still being written, its answers left for after", () => {
+    const follower = lone("n2", three);
+    follower.step({ type: "heartbeat", from: "n1", to: "n2", term: 1, commit: 0 });
+    drain(follower);
+    follower.step({
+      type: "append",
+      from: "n1",
+      to: "n2",
+      term: 1,
+      index: 0,
+      logTerm: 0,
+      entries: [e(1, 1)],
+      commit: 0,
+    });
+    const writing = follower.ready(); // taken, not yet persisted: no advance()
+    expect(writing.messages.map((m) => m.type)).toEqual(["append-resp"]);
+    follower.step({
+      type: "append",
+      from: "n1",
+      to: "n2",
+      term: 1,
+      index: 1,
+      logTerm: 1,
+      entries: [e(2, 1)],
+      commit: 0,
+    });
+    follower.propose("x", true);
+    follower.readIndex("r1");
+    const requests = follower.takeRequests();
+    expect(requests.map((m) => [m.type, m.to])).toEqual([
+      ["propose", "n1"],
+      ["read-index", "n1"],
+    ]);
+    expect(requests[0]!.entries?.map((x) => x.data)).toEqual(["x"]);
+    expect(follower.takeRequests()).toEqual([]);
+    // The answer to the second append still waits for its own Ready, after the first is written.
+    expect(follower.raft.msgs.map((m) => m.type)).toEqual(["append-resp"]);
+  });
+
   it("refuses it without `forward`, without a known leader, and for a membership change", () => {
     const follower = lone("n2", three);
     expect(() => follower.propose("x", true)).toThrow(ProposalDroppedError); // no leader known yet
