@@ -7,6 +7,17 @@ import type { MemoryStorage } from "./storage.js";
 import type { Message, Ready } from "./types.js";
 
 const three = ["n1", "n2", "n3"];
+/** n1's first append to n2 in term 1: entry 1. */
+const firstAppend: Message = {
+  type: "append",
+  from: "n1",
+  to: "n2",
+  term: 1,
+  index: 0,
+  logTerm: 0,
+  entries: [e(1, 1)],
+  commit: 0,
+};
 const appendsTo = (messages: Message[], to: string) =>
   messages.filter((m) => m.type === "append" && m.to === to);
 
@@ -160,16 +171,7 @@ describe("a leader's appends before its own write (thesis 10.2.1)", () => {
 
   it("never on a follower: its answers wait for its write", () => {
     const raw = lone("n2", three);
-    raw.step({
-      type: "append",
-      from: "n1",
-      to: "n2",
-      term: 1,
-      index: 0,
-      logTerm: 0,
-      entries: [e(1, 1)],
-      commit: 0,
-    });
+    raw.step(firstAppend);
     const ready = raw.ready();
     expect(ready.messages.map((m) => m.type)).toContain("append-resp");
     expect(ready.leaderMaySendFirst).toBe(false);
@@ -200,28 +202,10 @@ describe("proposals on a follower (etcd's MsgProp)", () => {
     const follower = lone("n2", three);
     follower.step({ type: "heartbeat", from: "n1", to: "n2", term: 1, commit: 0 });
     drain(follower);
-    follower.step({
-      type: "append",
-      from: "n1",
-      to: "n2",
-      term: 1,
-      index: 0,
-      logTerm: 0,
-      entries: [e(1, 1)],
-      commit: 0,
-    });
+    follower.step(firstAppend);
     const writing = follower.ready(); // taken, not yet persisted: no advance()
     expect(writing.messages.map((m) => m.type)).toEqual(["append-resp"]);
-    follower.step({
-      type: "append",
-      from: "n1",
-      to: "n2",
-      term: 1,
-      index: 1,
-      logTerm: 1,
-      entries: [e(2, 1)],
-      commit: 0,
-    });
+    follower.step({ ...firstAppend, index: 1, logTerm: 1, entries: [e(2, 1)] });
     follower.propose("x", true);
     follower.readIndex("r1");
     const requests = follower.takeRequests();
