@@ -21,6 +21,15 @@ export interface Member {
  * A cluster of real cfgd processes. Raft traffic from i to j goes through its own LinkProxy, so a
  * test can cut any direction of any link; clients talk to each node directly.
  */
+/** The last lines of a member's log, for an error. */
+function logTail(member: Member, lines = 15): string {
+  try {
+    return readFileSync(`${member.dataDir}.log`, "utf8").trimEnd().split("\n").slice(-lines).join("\n");
+  } catch {
+    return "(no log)";
+  }
+}
+
 export class TestCluster {
   readonly members: Member[] = [];
   readonly links = new Map<string, LinkProxy>();
@@ -48,12 +57,20 @@ export class TestCluster {
     cluster.env = options.env ?? {};
     for (const id of ids) await cluster.addMember(id);
     options.onCreated?.(cluster);
-    for (const m of cluster.members) await options.prepare?.(m);
-    for (const m of cluster.members) cluster.start(m);
-    for (const m of cluster.members)
-      await cluster.until(`${m.id} ready`, async () =>
-        (await fetch(`${m.url}/readyz`)).ok ? true : undefined,
-      );
+    try {
+      for (const m of cluster.members) await options.prepare?.(m);
+      for (const m of cluster.members) cluster.start(m);
+      for (const m of cluster.members)
+        await cluster.until(`${m.id} ready`, async () =>
+          (await fetch(`${m.url}/readyz`)).ok ? true : undefined,
+        );
+    } catch (error) {
+      // The test never gets the cluster to close: its members are killed here, and what they
+      // logged goes with the error (a cluster that elects no leader at start is seen only in CI).
+      await cluster.close();
+      const logs = cluster.members.map((m) => `--- ${m.id} (${m.url})\n${logTail(m)}`).join("\n");
+      throw new Error(`${(error as Error).message}\n${logs}`);
+    }
     cluster.token = readFileSync(join(cluster.members[0]!.dataDir, "admin-token"), "utf8").trim();
     return cluster;
   }
