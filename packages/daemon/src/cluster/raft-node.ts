@@ -267,7 +267,15 @@ export class RaftNode implements Proposer {
     }
     while (!this.stopped && !this.persisting && this.raw.hasReady()) {
       const ready = this.raw.ready();
-      if (ready.softState) this.leaderChanged(ready.softState.leader);
+      if (ready.softState) {
+        // As etcd logs each election's outcome: the one record of who led when, on every node.
+        this.options.logger?.info("raft role", {
+          role: ready.softState.role,
+          leader: ready.softState.leader,
+          term: this.raw.raft.term,
+        });
+        this.leaderChanged(ready.softState.leader);
+      }
       // A leader's appends leave before its own write, so the followers write in parallel with it
       // (see Ready.leaderMaySendFirst). They carry the commit index too: a notice still waiting
       // for a follower that gets one of them is dropped, the rest go in the same write.
