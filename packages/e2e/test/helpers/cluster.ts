@@ -17,10 +17,6 @@ export interface Member {
   child?: ChildProcess;
 }
 
-/**
- * A cluster of real cfgd processes. Raft traffic from i to j goes through its own LinkProxy, so a
- * test can cut any direction of any link; clients talk to each node directly.
- */
 /** The last lines of a member's log, for an error. */
 function logTail(member: Member, lines = 15): string {
   try {
@@ -30,6 +26,10 @@ function logTail(member: Member, lines = 15): string {
   }
 }
 
+/**
+ * A cluster of real cfgd processes. Raft traffic from i to j goes through its own LinkProxy, so a
+ * test can cut any direction of any link; clients talk to each node directly.
+ */
 export class TestCluster {
   readonly members: Member[] = [];
   readonly links = new Map<string, LinkProxy>();
