@@ -17,10 +17,13 @@ export interface Member {
   child?: ChildProcess;
 }
 
+/** Where a member's stderr goes (see Member.dataDir). */
+const logFile = (member: Member): string => `${member.dataDir}.log`;
+
 /** The last lines of a member's log, for an error. */
 function logTail(member: Member, lines = 15): string {
   try {
-    return readFileSync(`${member.dataDir}.log`, "utf8").trimEnd().split("\n").slice(-lines).join("\n");
+    return readFileSync(logFile(member), "utf8").trimEnd().split("\n").slice(-lines).join("\n");
   } catch {
     return "(no log)";
   }
@@ -133,7 +136,7 @@ export class TestCluster {
         ...this.args,
       ],
       {
-        stdio: ["ignore", "ignore", openSync(`${member.dataDir}.log`, "a")],
+        stdio: ["ignore", "ignore", openSync(logFile(member), "a")],
         env: { ...process.env, ...this.env, CFGD_CLUSTER_SECRET: SECRET },
       },
     );
