@@ -15,6 +15,7 @@ import {
   row,
   startCluster,
   waitForKeys,
+  withCpu,
 } from "./lib.mjs";
 
 const median = (values) => {
@@ -29,7 +30,23 @@ const medians = (runs) => ({
   p50: median(runs.map((r) => r.p50)),
   p99: median(runs.map((r) => r.p99)),
   errors: runs.reduce((sum, r) => sum + r.errors, 0),
+  ...(runs.every((r) => r.cpu)
+    ? {
+        cpu: runs[0].cpu.map((_, i) => median(runs.map((r) => r.cpu[i]))),
+        cores: median(runs.map((r) => r.cores)),
+      }
+    : {}),
 });
+
+/**
+ * A case's CPU per request on each node of a system: the node the load went to, then the others
+ * (µs), and the cores the first one kept busy: where a system spends its work, and whether the
+ * node taking the load is held to one core.
+ */
+const cpuCell = (r) =>
+  r.cpu
+    ? `${r.cpu.map((us) => us.toFixed(0).padStart(4)).join(" ")} us ${r.cores.toFixed(2).padStart(5)} cores`
+    : "n/a";
 
 /** The cfgd.js of `--vs-build`: a checkout's (built), or the file itself. */
 function otherBuild(path) {
@@ -180,22 +197,33 @@ export async function runSuite(title, cases) {
         if (theirUrl) await load(theirUrl(theirNode), 64, suiteWarmUp, theirMake);
       }
     }
+    const ourPids = cluster.children.map((child) => child.pid);
+    const theirPids = (etcd ?? other)?.children.map((child) => child.pid) ?? [];
+    const cpuLines = [];
     for (const [name, connections, node, make, theirNode, theirMake] of rows) {
       const ours = [];
       const theirs = [];
       for (let run = 0; run < repeat; run++) {
         if (warmUp && run === 0) await load(url(node), connections, warmUp, make);
-        ours.push(await load(url(node), connections, seconds, make));
+        ours.push(await withCpu(ourPids, node, () => load(url(node), connections, seconds, make)));
         if (!theirUrl) continue;
         if (warmUp && run === 0) await load(theirUrl(theirNode), connections, warmUp, theirMake);
-        theirs.push(await load(theirUrl(theirNode), connections, seconds, theirMake));
+        theirs.push(
+          await withCpu(theirPids, theirNode, () =>
+            load(theirUrl(theirNode), connections, seconds, theirMake),
+          ),
+        );
       }
-      console.log(
-        theirUrl
-          ? compareRow(name, connections, medians(ours), medians(theirs))
-          : row(name, connections, medians(ours)),
+      const [mine, their] = [medians(ours), theirUrl ? medians(theirs) : null];
+      console.log(their ? compareRow(name, connections, mine, their) : row(name, connections, mine));
+      cpuLines.push(
+        `${name.padEnd(34)}${String(connections).padStart(6)} | ${cpuCell(mine)}${their ? ` | ${cpuCell(their)}` : ""}`,
       );
     }
+    console.log(
+      `\nCPU per request on each node (the one the load went to, then the other two) and the cores the first kept busy:\n${"case".padEnd(34)}${"conns".padStart(6)} | cfgd${them ? ` | ${them}` : ""}`,
+    );
+    for (const line of cpuLines) console.log(line);
   } finally {
     await cluster.stop();
     await etcd?.stop();

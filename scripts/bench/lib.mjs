@@ -144,6 +144,37 @@ export async function startCluster(size = 3, extraArgs = [], cfgd = process.env.
   return { ids, url, auth, token, leader, follower: (leader + 1) % size, ...started };
 }
 
+/**
+ * CPU time (user + system, ms) each process has used so far, read from /proc/<pid>/stat (Linux;
+ * the kernel counts it in ticks of 1/100 s there); null where /proc cannot be read.
+ */
+export function cpuMs(pids) {
+  try {
+    return pids.map((pid) => {
+      const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+      return (Number(fields[11]) + Number(fields[12])) * 10;
+    });
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Run `load` and count the CPU each of `pids` used meanwhile: `cpu` is µs of CPU per request for
+ * each process, the one the load went to (`node`) first, then the others; `cores`, the cores the
+ * first one kept busy. A node that spreads its work over threads can use more than one.
+ */
+export async function withCpu(pids, node, run) {
+  const before = cpuMs(pids);
+  const result = await run();
+  const after = cpuMs(pids);
+  if (!before || !after) return result;
+  const requests = result.rps * result.seconds;
+  const order = [node, ...pids.keys()].filter((i, at, all) => all.indexOf(i) === at);
+  const used = order.map((i) => after[i] - before[i]);
+  return { ...result, cpu: used.map((ms) => (ms * 1000) / requests), cores: used[0] / 1000 / result.seconds };
+}
+
 export function percentile(sorted, p) {
   return sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
@@ -183,6 +214,7 @@ export async function undiciLoad(base, connections, seconds, makeRequest) {
   await pool.close();
   latencies.sort((a, b) => a - b);
   return {
+    seconds,
     rps: latencies.length / seconds,
     p50: percentile(latencies, 50),
     p99: percentile(latencies, 99),

@@ -77,6 +77,7 @@ export async function wrkLoad(base, connections, seconds, makeRequest, variants 
     if (!line) throw new Error(`wrk printed no result: ${output.slice(0, 500)}`);
     const r = JSON.parse(line.slice(4));
     return {
+      seconds: r.duration / 1e6,
       rps: r.requests / (r.duration / 1e6),
       p50: r.p50 / 1000,
       p99: r.p99 / 1000,

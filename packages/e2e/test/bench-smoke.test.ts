@@ -25,6 +25,12 @@ describe("pnpm bench cluster (smoke)", () => {
     expect(rows).toHaveLength(9);
     // No request failed (the last column counts answers other than 2xx).
     for (const line of rows!) expect(line).toMatch(/ 0$/);
+    // Each case's CPU per request on each of the three nodes, and the cores the loaded one used.
+    expect(output).toContain("CPU per request on each node");
+    const cpu = output.match(
+      /^(write|write with schemas|serializable read|linearizable read), (leader|follower) +\d+ \| +\d+ +\d+ +\d+ us +\d+\.\d\d cores$/gm,
+    );
+    expect(cpu).toHaveLength(9);
   }, 130_000);
 });
 
@@ -75,6 +81,10 @@ describe("pnpm bench --vs-etcd (smoke; needs an etcd binary, apt-get install etc
         /^(write|write with schemas|serializable read|linearizable read), (leader|follower) +\d+ \|.*\|.*\| +\d+\.\d\d +\d+\.\d\d$/gm,
       );
       expect(rows).toHaveLength(9);
+      const cpu = output.match(
+        /^(write|write with schemas|serializable read|linearizable read), (leader|follower) +\d+ \|( +\d+){3} us +\d+\.\d\d cores \|( +\d+){3} us +\d+\.\d\d cores$/gm,
+      );
+      expect(cpu).toHaveLength(9);
     },
     130_000,
   );
