@@ -143,7 +143,7 @@ describe("reading and watching configs from a 3-node cluster", () => {
     });
     const leader = await c.leader();
     const follower = c.members.find((m) => m !== leader)!;
-    // Ready means it knows a leader and applied what it knows is committed, not that it has caught
+    // Ready means it knows a leader and has applied nearly all it knows is committed, not that it has caught
     // up: the old leader restarted just now may still be applying the last test's writes, and a
     // read of k1 made then would rightly be answered by one of those (a change after its index).
     const revision = async (m: Member, consistency: string) =>

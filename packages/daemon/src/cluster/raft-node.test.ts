@@ -38,12 +38,15 @@ class TestCluster {
   dropNext: ((m: Message) => boolean) | null = null;
   /** Every message any node handed to the network. */
   readonly sent: Message[] = [];
+  /** Called right after a node has taken a message in, before it handles what the message asks. */
+  delivered: ((m: Message, node: RaftNode) => void) | null = null;
 
   constructor(
     readonly options: {
       snapshotCount?: number;
       catchUpEntries?: number;
       promoteLag?: number;
+      readyLag?: number;
       /** Automatic snapshots imaged on a storage worker, as cfgd makes them. */
       worker?: boolean;
     } = {},
@@ -75,6 +78,7 @@ class TestCluster {
       snapshotCount: this.options.snapshotCount,
       catchUpEntries: this.options.catchUpEntries,
       promoteLag: this.options.promoteLag ?? 5,
+      readyLag: this.options.readyLag,
       tickMs: 10,
       timeoutMs: 800,
       transport: {
@@ -88,7 +92,11 @@ class TestCluster {
             }
             const to = this.nodes.get(m.to);
             if (m.type !== "snapshot") {
-              setImmediate(() => this.nodes.get(m.to)?.node.receive(m));
+              setImmediate(() => {
+                const target = this.nodes.get(m.to)?.node;
+                target?.receive(m);
+                if (target) this.delivered?.(m, target);
+              });
               continue;
             }
             const ref = decodeRef(m.snapshot!.data);
@@ -263,6 +271,37 @@ describe("RaftNode: the driver under cfgd's state machine", () => {
     await cluster.until(() => cluster.nodes.get(down)!.machine.store.project("shop")?.revision === 5);
     leader = await cluster.leader();
     expect(cluster.nodes.get(down)!.service.getConfig("shop", "a").value).toBe(5);
+  });
+
+  it("is ready a batch behind what it knows to be committed, as under writes, and not ready far behind", async () => {
+    cluster = new TestCluster({ readyLag: 40 });
+    for (const id of IDS) cluster.start(id);
+    const leader = await cluster.leader();
+    const { service } = cluster.nodes.get(leader)!;
+    await service.createProject("shop", "test");
+    const id = IDS.find((n) => n !== leader)!;
+    const follower = cluster.nodes.get(id)!;
+    await cluster.until(() => follower.machine.store.project("shop") !== undefined);
+    // What the follower says the moment an append with entries reaches it: it learns the new
+    // commit index then, and applies up to it only once it has written the entries.
+    const seen: { behind: number; ready: boolean }[] = [];
+    cluster.delivered = (m, node) => {
+      if (node.id !== id || m.type !== "append" || (m.entries?.length ?? 0) === 0) return;
+      seen.push({ behind: node.raw.raft.log.committed - node.appliedIndex(), ready: node.isReady() });
+    };
+    const put = (n: number) => service.putKey("shop", `k${n}`, n, undefined, "test");
+    for (let n = 0; n < 10; n++) await put(n);
+    const near = seen.filter((s) => s.behind > 0);
+    expect(near.length).toBeGreaterThan(0);
+    for (const s of near) expect(s).toEqual({ behind: s.behind, ready: true });
+    // Cut off while 100 writes commit without it, it learns of them all at once when it is back.
+    cluster.cut.add(id);
+    await Promise.all(Array.from({ length: 100 }, (_, n) => put(100 + n)));
+    seen.length = 0;
+    cluster.cut.delete(id);
+    await cluster.until(() => follower.node.appliedIndex() >= cluster.nodes.get(leader)!.node.appliedIndex());
+    expect(seen.some((s) => s.behind > 40 && !s.ready)).toBe(true);
+    expect(follower.node.isReady()).toBe(true);
   });
 
   it("writes nothing to raft.db for a commit index alone; a restarted node counts what it applied as committed", async () => {

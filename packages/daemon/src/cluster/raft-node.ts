@@ -46,6 +46,15 @@ import { WalSync } from "../storage/wal-sync.js";
 import { snapshotDue, snapshotPhase } from "./snapshot-schedule.js";
 import type { Transport } from "./transport.js";
 
+/**
+ * How many committed entries a member may have left to apply and still be ready (isReady). Under
+ * writes every member is a batch or two behind at any moment: the entries of the Ready being
+ * flushed, committed as it arrived, are applied once the flush is done. Asked for all of them, a
+ * follower's /readyz answered 503 to one probe in five under 64 write connections, and a load
+ * balancer would take it out of service for that. A member replaying its log, or catching up
+ * after a partition, is thousands behind. (etcd refuses requests beyond a gap of 5,000.)
+ */
+const READY_LAG = 1_000;
 /** Rows of the compacted log deleted per turn of the event loop (see reclaimLog). */
 const RECLAIM_ROWS = 1_000;
 /** What a slice adds to raft.db's WAL, for its checkpoint schedule: about ten pages here. */
@@ -74,6 +83,11 @@ export interface RaftNodeOptions {
   catchUpEntries?: number;
   /** A learner within this many entries of the commit index counts as caught up (default 100). */
   promoteLag?: number;
+  /**
+   * A member with at most this many of the entries it knows to be committed not yet applied
+   * counts as ready (default READY_LAG).
+   */
+  readyLag?: number;
   /** Called with every member's URL after a change of membership is applied or installed. */
   onMembers?: (members: Member[]) => void;
   logger?: Logger;
@@ -854,12 +868,14 @@ export class RaftNode implements Proposer {
 
   /**
    * Ready to serve: a member that knows a live leader (it is the leader, or heard from it within
-   * two election timeouts) and has applied everything it knows to be committed.
+   * two election timeouts) and has applied all but at most `readyLag` of the entries it knows to
+   * be committed (see READY_LAG).
    */
   isReady(): boolean {
     const raft = this.raw.raft;
     if (this.stopped || (!raft.voters.has(this.id) && !raft.learners.has(this.id))) return false;
-    if (this.options.machine.appliedIndex < raft.log.committed) return false;
+    if (raft.log.committed - this.options.machine.appliedIndex > (this.options.readyLag ?? READY_LAG))
+      return false;
     if (raft.role === "leader") return true;
     if (raft.lead === null) return false;
     const heard = this.lastContact.get(raft.lead) ?? 0;

@@ -469,7 +469,7 @@ export const openApiDocument = {
     "/readyz": {
       get: {
         summary:
-          "The node serves: log replayed; in a cluster it knows a live leader and has applied what it knows",
+          "The node serves: log replayed; in a cluster it knows a live leader and is at most 1,000 entries from applying what it knows committed",
         security: [],
         responses: { "200": json(obj({ status: str })), "503": json(obj({ status: str }), "Not ready") },
       },
