@@ -94,8 +94,9 @@ describe("cluster faults (real processes, cutting proxies on every link)", () =>
     const up = c.members.filter((m) => !down.includes(m));
     let base = 0;
     for (let n = 1; n <= 5; n++) {
-      const answer = await pushOne(c, up[n % up.length]!, base, n);
-      expect(answer.status).toBe(200);
+      const member = up[n % up.length]!;
+      const answer = await pushOne(c, member, base, n);
+      expect(answer.status, `push ${n} through ${member.id}: ${JSON.stringify(answer.body)}`).toBe(200);
       base = answer.body.revision;
     }
     for (const m of up) {
