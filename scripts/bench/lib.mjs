@@ -148,7 +148,7 @@ export async function startCluster(size = 3, extraArgs = [], cfgd = process.env.
  * CPU time (user + system, ms) each process has used so far, read from /proc/<pid>/stat (Linux;
  * the kernel counts it in ticks of 1/100 s there); null where /proc cannot be read.
  */
-export function cpuMs(pids) {
+function cpuMs(pids) {
   try {
     return pids.map((pid) => {
       const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
@@ -170,7 +170,7 @@ export async function withCpu(pids, node, run) {
   const after = cpuMs(pids);
   if (!before || !after) return result;
   const requests = result.rps * result.seconds;
-  const order = [node, ...pids.keys()].filter((i, at, all) => all.indexOf(i) === at);
+  const order = [node, ...[...pids.keys()].filter((i) => i !== node)];
   const used = order.map((i) => after[i] - before[i]);
   return { ...result, cpu: used.map((ms) => (ms * 1000) / requests), cores: used[0] / 1000 / result.seconds };
 }
