@@ -55,9 +55,7 @@ import type { Transport } from "./transport.js";
  * after a partition, is thousands behind. (etcd refuses requests beyond a gap of 5,000.)
  */
 const READY_LAG = 1_000;
-/** Rows of the compacted log deleted per turn of the event loop (see reclaimLog). */
-const RECLAIM_ROWS = 1_000;
-/** What a slice adds to raft.db's WAL, for its checkpoint schedule: about ten pages here. */
+/** What dropping a segment of the compacted log adds to raft.db's WAL, for its checkpoint schedule: about ten pages. */
 const RECLAIM_WAL_BYTES = 10 * 4096;
 
 export interface RaftNodeOptions {
@@ -541,21 +539,18 @@ export class RaftNode implements Proposer {
   }
 
   /**
-   * Delete the compacted log's rows a slice at a time, a turn of the event loop between slices
-   * (1,000 rows: a millisecond or so), so that requests and messages go on meanwhile.
+   * Drop the compacted log's segments one at a time, a turn of the event loop between them (a few
+   * milliseconds each), so that requests and messages go on meanwhile.
    *
-   * Each slice is written without waiting for the disk (WalSync.writeUnsynced): nothing depends on
-   * a deletion being durable, since rows a crash or power loss brings back behind the log's start
-   * are reclaimed again at the next open, and the next Ready's flush syncs these frames too. As
-   * transactions of their own under synchronous=FULL, the 95 slices behind a snapshot of 100,000
-   * entries fsynced 95 times on this thread: 622 ms in all, one slice 185 ms, on every node at
-   * once; unsynced, 141 ms and at most 4 ms a slice.
+   * Each is written without waiting for the disk (WalSync.writeUnsynced): nothing depends on a
+   * drop being durable, since segments a crash or power loss brings back behind the log's start
+   * are dropped again by the next reclaim, and the next Ready's flush syncs these frames too.
    */
   private reclaimLog(): void {
     if (this.reclaiming) return;
     this.reclaiming = true;
     const { storage } = this.options;
-    const slice = () => storage.reclaim(RECLAIM_ROWS);
+    const slice = () => storage.reclaim();
     const step = () => {
       const more =
         !this.stopped && (this.walSync ? this.walSync.writeUnsynced(slice, RECLAIM_WAL_BYTES) : slice());

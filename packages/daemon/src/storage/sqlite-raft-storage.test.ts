@@ -1,13 +1,32 @@
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { seeded } from "../raft/network.test-helpers.js";
 import { runStorageContractTests } from "../raft/storage.contract.js";
+import { RAFT_DB_SCHEMA } from "./raft-log-store.js";
 import { openDatabase } from "./sqlite.js";
 import { SqliteRaftStorage } from "./sqlite-raft-storage.js";
 
 const file = () => join(mkdtempSync(join(tmpdir(), "raftdb-")), "raft.db");
+type Db = ReturnType<typeof openDatabase>;
+
+/** The log as raft.db holds it: every segment table's rows, by index (what the storage must agree with). */
+function stored(
+  db: Db,
+  where = "1",
+  ...params: number[]
+): { index: number; term: number; type: string; data: string }[] {
+  const tables = db
+    .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name GLOB 'entries_[0-9]*'")
+    .pluck()
+    .all() as string[];
+  if (tables.length === 0) return [];
+  const union = tables
+    .map((t) => `SELECT idx AS 'index', term, type, data FROM ${t} WHERE ${where}`)
+    .join(" UNION ALL ");
+  return db.prepare(`${union} ORDER BY 1`).all(...tables.flatMap(() => params)) as never;
+}
 
 /** A seeded random walk's dice: random(n) is 0..n-1, the same sequence for the same seed. */
 function dice(seed: number): (n: number) => number {
@@ -18,6 +37,10 @@ function dice(seed: number): (n: number) => number {
 runStorageContractTests(
   "SqliteRaftStorage",
   (voters) => new SqliteRaftStorage(openDatabase(file(), true), voters),
+);
+runStorageContractTests(
+  "SqliteRaftStorage in segments of 3 entries",
+  (voters) => new SqliteRaftStorage(openDatabase(file(), true), voters, { segmentEntries: 3 }),
 );
 
 describe("SqliteRaftStorage across a reopen", () => {
@@ -50,7 +73,7 @@ describe("SqliteRaftStorage terms", () => {
   it("answers term() from memory exactly as the entries say, through overwrites, compactions and reopens", () => {
     const path = file();
     let db = openDatabase(path, true);
-    let s = new SqliteRaftStorage(db, ["a"]);
+    let s = new SqliteRaftStorage(db, ["a"], { segmentEntries: 7 });
     // A seeded walk: appends at term t, overwrites of a suffix at a higher term, compactions.
     const random = dice(7);
     let term = 1;
@@ -73,53 +96,131 @@ describe("SqliteRaftStorage terms", () => {
         db = openDatabase(path, true);
         s = new SqliteRaftStorage(db, ["a"]);
       }
-      const check = db.prepare("SELECT term FROM entries WHERE idx = ?").pluck();
+      const terms = new Map(stored(db).map((e) => [e.index, e.term]));
       for (let i = s.firstIndex(); i <= s.lastIndex(); i++)
-        expect(s.term(i), `term of ${i}`).toBe(check.get(i));
+        expect(s.term(i), `term of ${i}`).toBe(terms.get(i));
     }
     expect(term).toBeGreaterThan(5);
   });
 });
 
 describe("SqliteRaftStorage compaction", () => {
-  const rows = (db: ReturnType<typeof openDatabase>) =>
-    db.prepare("SELECT count(*) FROM entries").pluck().get() as number;
+  const rows = (db: Db) => stored(db).length;
+  const append = (s: SqliteRaftStorage, from: number, to: number) =>
+    s.append(
+      Array.from({ length: to - from + 1 }, (_, i) => ({
+        index: from + i,
+        term: 1,
+        type: "normal",
+        data: `${from + i}`,
+      })),
+    );
 
-  it("writes only the new start; reclaim() deletes the rows behind it a slice at a time", () => {
+  it("writes only the new start; reclaim() drops the segments wholly behind it, one a call", () => {
     const db = openDatabase(file(), true);
-    const s = new SqliteRaftStorage(db, ["a"]);
-    s.append(Array.from({ length: 25 }, (_, i) => ({ index: i + 1, term: 1, type: "normal", data: `${i}` })));
-    s.createSnapshot(20, { voters: ["a"], learners: [] }, "image");
-    s.compact(20);
-    expect(s.firstIndex()).toBe(21);
-    expect(rows(db)).toBe(25); // still there, never read
-    expect(s.reclaim(8)).toBe(true);
-    expect(rows(db)).toBe(17);
-    expect(s.reclaim(8)).toBe(true);
-    expect(s.reclaim(8)).toBe(false); // 20 deleted: 21..25 remain
-    expect(rows(db)).toBe(5);
-    expect(s.reclaim(8)).toBe(false);
-    expect(s.entries(21, 26).map((e) => e.data)).toEqual(["20", "21", "22", "23", "24"]);
-    expect(s.term(20)).toBe(1);
+    const s = new SqliteRaftStorage(db, ["a"], { segmentEntries: 10 });
+    append(s, 1, 45); // segments 0 (1-9), 1 (10-19), 2, 3, 4 (40-45)
+    s.createSnapshot(32, { voters: ["a"], learners: [] }, "image");
+    s.compact(32);
+    expect(s.firstIndex()).toBe(33);
+    expect(rows(db)).toBe(45); // still there, never read
+    expect(s.reclaim()).toBe(true);
+    expect(rows(db)).toBe(36);
+    expect(s.reclaim()).toBe(true);
+    expect(s.reclaim()).toBe(false); // 1-29 dropped: 30-32 stay with the segment that holds the start
+    expect(rows(db)).toBe(16);
+    expect(s.reclaim()).toBe(false);
+    expect(s.entries(33, 46).map((e) => e.data)).toEqual(Array.from({ length: 13 }, (_, i) => `${33 + i}`));
+    expect(s.term(32)).toBe(1);
   });
 
-  it("a reopen after a compaction whose rows were not all deleted reclaims the rest", () => {
+  it("a reopen after a compaction whose segments were not all dropped drops the rest", () => {
     const path = file();
     const db = openDatabase(path, true);
-    const s = new SqliteRaftStorage(db, ["a"]);
-    s.append(Array.from({ length: 10 }, (_, i) => ({ index: i + 1, term: 1, type: "normal", data: "" })));
-    s.createSnapshot(6, { voters: ["a"], learners: [] }, "image");
-    s.compact(6);
-    s.reclaim(2); // cut short: rows 3..6 are left behind the start
+    const s = new SqliteRaftStorage(db, ["a"], { segmentEntries: 4 });
+    append(s, 1, 22);
+    s.createSnapshot(17, { voters: ["a"], learners: [] }, "image");
+    s.compact(17);
+    s.reclaim(); // cut short: segments 1 (4-7) to 3 (12-15) are left behind the start
     db.close();
     const again = openDatabase(path, true);
-    const t = new SqliteRaftStorage(again, ["a"]);
-    expect(t.firstIndex()).toBe(7);
-    expect(t.lastIndex()).toBe(10);
-    expect(rows(again)).toBe(8);
-    while (t.reclaim(3));
-    expect(rows(again)).toBe(4);
-    expect(t.entries(7, 11)).toHaveLength(4);
+    const t = new SqliteRaftStorage(again, ["a"], { segmentEntries: 99 }); // the recorded size holds
+    expect(t.firstIndex()).toBe(18);
+    expect(t.lastIndex()).toBe(22);
+    expect(rows(again)).toBe(19);
+    while (t.reclaim());
+    expect(rows(again)).toBe(7); // 16-22: segment 4 holds the start
+    expect(t.entries(18, 23)).toHaveLength(5);
+    append(t, 23, 25);
+    expect(stored(again, "idx >= 23").map((e) => e.index)).toEqual([23, 24, 25]);
+  });
+
+  it("drops a compacted log by writing a few pages to the WAL, not the pages its rows were on", () => {
+    const path = file();
+    const db = openDatabase(path, true);
+    db.pragma("wal_autocheckpoint = 0");
+    const s = new SqliteRaftStorage(db, ["a"], { segmentEntries: 5_000 });
+    const data = "x".repeat(650);
+    for (let from = 1; from <= 30_000; from += 500)
+      s.append(Array.from({ length: 500 }, (_, i) => ({ index: from + i, term: 1, type: "normal", data })));
+    s.createSnapshot(25_000, { voters: ["a"], learners: [] }, "image");
+    s.compact(25_000);
+    db.pragma("wal_checkpoint(TRUNCATE)");
+    while (s.reclaim());
+    // 25,000 rows of 650 bytes lay on about 4,200 pages; deleting them wrote nearly all of them.
+    const walPages = Math.round(statSync(`${path}-wal`).size / (4096 + 24));
+    expect(rows(db)).toBe(5_001); // 25,000-30,000: segment 5 holds the start, segment 6 the last entry
+    expect(walPages).toBeLessThan(100);
+  });
+
+  it("keeps appends, overwrites and a snapshot install right across segment boundaries", () => {
+    const db = openDatabase(file(), true);
+    const s = new SqliteRaftStorage(db, ["a"], { segmentEntries: 4 });
+    append(s, 1, 13);
+    // A new leader's entries replace 6.. (segments 2 and 3 go, segment 1 keeps 4-5).
+    s.append([6, 7, 8].map((index) => ({ index, term: 2, type: "normal", data: `new ${index}` })));
+    expect(stored(db).map((e) => `${e.index}:${e.term}`)).toEqual([
+      "1:1",
+      "2:1",
+      "3:1",
+      "4:1",
+      "5:1",
+      "6:2",
+      "7:2",
+      "8:2",
+    ]);
+    expect(s.lastIndex()).toBe(8);
+    expect(s.term(5)).toBe(1);
+    expect(s.term(6)).toBe(2);
+    s.applySnapshot({
+      meta: { index: 20, term: 3, confState: { voters: ["a"], learners: [] } },
+      data: "image",
+    });
+    expect(rows(db)).toBe(0);
+    s.append([{ index: 21, term: 3, type: "normal", data: "after" }]);
+    expect(stored(db).map((e) => e.index)).toEqual([21]);
+    expect(s.entries(21, 22)[0]!.data).toBe("after");
+  });
+});
+
+describe("SqliteRaftStorage and a raft.db from before segments", () => {
+  it("moves the log from the table `entries` into segments at the first open, leaving out what lies behind the start", () => {
+    const path = file();
+    const db = openDatabase(path, true);
+    db.exec(RAFT_DB_SCHEMA);
+    const insert = db.prepare("INSERT INTO entries (idx, term, type, data) VALUES (?, ?, ?, ?)");
+    for (let i = 1; i <= 30; i++) insert.run(i, i <= 20 ? 1 : 2, "normal", `old ${i}`);
+    db.prepare("INSERT INTO log_start (id, idx, term) VALUES (1, 8, 1)").run();
+    db.prepare("INSERT INTO hard_state (id, term, vote, commit_index) VALUES (1, 2, 'a', 30)").run();
+    const s = new SqliteRaftStorage(db, ["a"], { segmentEntries: 10 });
+    expect(db.prepare("SELECT count(*) FROM entries").pluck().get()).toBe(0);
+    expect(stored(db).map((e) => e.index)).toEqual(Array.from({ length: 22 }, (_, i) => 9 + i));
+    expect(s.firstIndex()).toBe(9);
+    expect(s.lastIndex()).toBe(30);
+    expect(s.term(20)).toBe(1);
+    expect(s.term(21)).toBe(2);
+    expect(s.entries(9, 31).map((e) => e.data)).toEqual(Array.from({ length: 22 }, (_, i) => `old ${9 + i}`));
+    expect(s.initialState().hardState).toEqual({ term: 2, vote: "a", commit: 30 });
   });
 });
 
@@ -127,7 +228,7 @@ describe("SqliteRaftStorage entries", () => {
   it("serves entries() from its tail in memory exactly as raft.db holds them, through overwrites, evictions, compactions and reopens", () => {
     const path = file();
     let db = openDatabase(path, true);
-    let s = new SqliteRaftStorage(db, ["a"]);
+    let s = new SqliteRaftStorage(db, ["a"], { segmentEntries: 1_000 });
     const random = dice(11);
     let term = 1;
     for (let step = 0; step < 200; step++) {
@@ -155,9 +256,7 @@ describe("SqliteRaftStorage entries", () => {
         db = openDatabase(path, true);
         s = new SqliteRaftStorage(db, ["a"]);
       }
-      const rows = db.prepare(
-        "SELECT idx AS 'index', term, type, data FROM entries WHERE idx >= ? AND idx < ? ORDER BY idx",
-      );
+      const rows = { all: (lo: number, hi: number) => stored(db, "idx >= ? AND idx < ?", lo, hi) };
       for (let probe = 0; probe < 5; probe++) {
         const span = s.lastIndex() - s.firstIndex() + 1;
         const lo = s.lastIndex() - random(Math.min(span, probe < 3 ? 200 : 6_000));
