@@ -212,6 +212,7 @@ describe("SqliteRaftStorage and a raft.db from before segments", () => {
     for (let i = 1; i <= 30; i++) insert.run(i, i <= 20 ? 1 : 2, "normal", `old ${i}`);
     db.prepare("INSERT INTO log_start (id, idx, term) VALUES (1, 8, 1)").run();
     db.prepare("INSERT INTO hard_state (id, term, vote, commit_index) VALUES (1, 2, 'a', 30)").run();
+    db.prepare("INSERT INTO cluster_meta (k, v) VALUES ('cluster_id', 'c1')").run();
     const s = new SqliteRaftStorage(db, ["a"], { segmentEntries: 10 });
     expect(db.prepare("SELECT count(*) FROM entries").pluck().get()).toBe(0);
     expect(stored(db).map((e) => e.index)).toEqual(Array.from({ length: 22 }, (_, i) => 9 + i));
@@ -221,6 +222,18 @@ describe("SqliteRaftStorage and a raft.db from before segments", () => {
     expect(s.term(21)).toBe(2);
     expect(s.entries(9, 31).map((e) => e.data)).toEqual(Array.from({ length: 22 }, (_, i) => `old ${9 + i}`));
     expect(s.initialState().hardState).toEqual({ term: 2, vote: "a", commit: 30 });
+  });
+
+  it("leaves a single node's raft.db (no cluster id) as it is, for cfgd to refuse", () => {
+    const path = file();
+    const db = openDatabase(path, true);
+    db.exec(RAFT_DB_SCHEMA);
+    db.prepare("INSERT INTO entries (idx, term, type, data) VALUES (1, 1, 'normal', 'single')").run();
+    const s = new SqliteRaftStorage(db, ["a"]);
+    expect(s.meta("cluster_id")).toBeUndefined();
+    expect(db.prepare("SELECT count(*) FROM entries").pluck().get()).toBe(1);
+    expect(stored(db)).toEqual([]);
+    expect(db.prepare("SELECT count(*) FROM cluster_meta").pluck().get()).toBe(0);
   });
 });
 

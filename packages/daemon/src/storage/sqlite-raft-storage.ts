@@ -132,15 +132,20 @@ export class SqliteRaftStorage implements WritableStorage {
     });
   }
 
-  /** The segment size raft.db records; a new one records `wanted`. */
+  /**
+   * The segment size raft.db records, else `wanted`, recorded with the first segment table made
+   * (opening a raft.db writes nothing to it: cfgd may refuse the data directory next).
+   */
   private segmentSize(wanted: number): number {
     const recorded = this.meta(SEGMENT_KEY);
+    this.segmentSizeRecorded = recorded !== undefined;
     if (recorded !== undefined) return Number(recorded);
     if (!Number.isInteger(wanted) || wanted < 1)
       throw new Error(`segmentEntries must be a positive integer, not ${wanted}`);
-    this.setMeta(SEGMENT_KEY, String(wanted));
     return wanted;
   }
+
+  private segmentSizeRecorded = false;
 
   /** The segment tables there are, read from the schema (after a reopen or a failed write). */
   private loadSegments(): void {
@@ -150,6 +155,7 @@ export class SqliteRaftStorage implements WritableStorage {
       .all() as string[];
     this.segments = names.map((name) => Number(name.slice("entries_".length))).sort((a, b) => a - b);
     this.segmentStatements.clear();
+    this.segmentSizeRecorded = this.meta(SEGMENT_KEY) !== undefined;
   }
 
   /** Segment `n`'s statements; with `create`, its table is made when there is none. */
@@ -159,6 +165,10 @@ export class SqliteRaftStorage implements WritableStorage {
     const table = `entries_${n}`;
     if (!this.hasSegment(n)) {
       if (!create) return undefined;
+      if (!this.segmentSizeRecorded) {
+        this.setMeta(SEGMENT_KEY, String(this.segmentEntries));
+        this.segmentSizeRecorded = true;
+      }
       this.db.exec(
         `CREATE TABLE ${table} (idx INTEGER PRIMARY KEY, term INTEGER NOT NULL, type TEXT NOT NULL, data TEXT NOT NULL)`,
       );
@@ -236,6 +246,9 @@ export class SqliteRaftStorage implements WritableStorage {
    * Rows behind the log's start are left out; the table is emptied.
    */
   private moveLegacyLog(): void {
+    // Only a cluster's raft.db (it has an id) is moved: a single node's log (RaftLogStore) stays
+    // where it is, for cfgd to refuse the data directory as it is.
+    if (this.meta("cluster_id") === undefined) return;
     if (this.db.prepare("SELECT 1 FROM entries LIMIT 1").get() === undefined) return;
     const range = this.db
       .prepare("SELECT MIN(idx) AS lo, MAX(idx) AS hi FROM entries WHERE idx > ?")
