@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { seeded } from "../raft/network.test-helpers.js";
 import { runStorageContractTests } from "../raft/storage.contract.js";
+import { limitSize } from "../raft/storage.js";
 import { RAFT_DB_SCHEMA } from "./raft-log-store.js";
 import { openDatabase } from "./sqlite.js";
 import { SqliteRaftStorage } from "./sqlite-raft-storage.js";
@@ -275,6 +276,10 @@ describe("SqliteRaftStorage entries", () => {
         const lo = s.lastIndex() - random(Math.min(span, probe < 3 ? 200 : 6_000));
         const hi = lo + 1 + random(s.lastIndex() - lo + 1);
         expect(s.entries(lo, hi), `entries(${lo}, ${hi}) at step ${step}`).toEqual(rows.all(lo, hi));
+        const maxSize = random(40_000);
+        expect(s.entries(lo, hi, maxSize), `entries(${lo}, ${hi}, ${maxSize}) at step ${step}`).toEqual(
+          limitSize(rows.all(lo, hi), maxSize),
+        );
       }
     }
     expect(term).toBeGreaterThan(5);

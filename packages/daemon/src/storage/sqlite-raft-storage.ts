@@ -374,10 +374,19 @@ export class SqliteRaftStorage implements WritableStorage {
     if (hi > this.last + 1) throw new UnavailableError(hi - 1, this.last);
     const from = this.tail[0]?.index;
     if (from !== undefined && lo >= from) return limitSize(this.tail.slice(lo - from, hi - from), maxSize);
+    // Read only as far as limitSize keeps (at least one entry, then up to maxSize bytes): a
+    // follower far behind asks for the whole rest of the log, 1 MiB at a time.
     const rows: Entry[] = [];
+    let bytes = 0;
     for (let n = Math.floor(lo / this.segmentEntries); n <= Math.floor((hi - 1) / this.segmentEntries); n++) {
       const segment = this.segment(n);
-      if (segment) for (const row of segment.range.all(lo, hi) as Entry[]) rows.push(row);
+      if (!segment) continue;
+      for (const row of segment.range.iterate(lo, hi) as IterableIterator<Entry>) {
+        rows.push(row);
+        bytes += row.data.length;
+        if (maxSize !== undefined && bytes > maxSize) break;
+      }
+      if (maxSize !== undefined && bytes > maxSize) break;
     }
     return limitSize(rows, maxSize);
   }
