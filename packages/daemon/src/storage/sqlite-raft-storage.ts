@@ -59,6 +59,12 @@ export class SqliteRaftStorage implements WritableStorage {
   /** The segment tables there are, by number, ascending. */
   private segments: number[] = [];
   private readonly segmentStatements = new Map<number, Segment>();
+  /**
+   * The segment size raft.db records, if it records one yet: a new raft.db records it with its
+   * first segment table (opening a raft.db writes nothing to it: cfgd may refuse the data
+   * directory next).
+   */
+  private recordedSegmentEntries: number | undefined;
   private snap: Snapshot;
   private last: number;
   private readonly db: Db;
@@ -107,8 +113,11 @@ export class SqliteRaftStorage implements WritableStorage {
       data: row.data,
     };
     this.start = (this.s.logStart.get() as { idx: number; term: number } | undefined) ?? { idx: 0, term: 0 };
-    this.segmentEntries = this.segmentSize(options.segmentEntries ?? SEGMENT_ENTRIES);
     this.loadSegments();
+    const wanted = options.segmentEntries ?? SEGMENT_ENTRIES;
+    if (this.recordedSegmentEntries === undefined && (!Number.isInteger(wanted) || wanted < 1))
+      throw new Error(`segmentEntries must be a positive integer, not ${wanted}`);
+    this.segmentEntries = this.recordedSegmentEntries ?? wanted;
     this.moveLegacyLog();
     this.last = Math.max(this.lastStored(), this.start.idx);
     this.terms = this.termRuns();
@@ -132,21 +141,6 @@ export class SqliteRaftStorage implements WritableStorage {
     });
   }
 
-  /**
-   * The segment size raft.db records, else `wanted`, recorded with the first segment table made
-   * (opening a raft.db writes nothing to it: cfgd may refuse the data directory next).
-   */
-  private segmentSize(wanted: number): number {
-    const recorded = this.meta(SEGMENT_KEY);
-    this.segmentSizeRecorded = recorded !== undefined;
-    if (recorded !== undefined) return Number(recorded);
-    if (!Number.isInteger(wanted) || wanted < 1)
-      throw new Error(`segmentEntries must be a positive integer, not ${wanted}`);
-    return wanted;
-  }
-
-  private segmentSizeRecorded = false;
-
   /** The segment tables there are, read from the schema (after a reopen or a failed write). */
   private loadSegments(): void {
     const names = this.db
@@ -155,7 +149,8 @@ export class SqliteRaftStorage implements WritableStorage {
       .all() as string[];
     this.segments = names.map((name) => Number(name.slice("entries_".length))).sort((a, b) => a - b);
     this.segmentStatements.clear();
-    this.segmentSizeRecorded = this.meta(SEGMENT_KEY) !== undefined;
+    const recorded = this.meta(SEGMENT_KEY);
+    this.recordedSegmentEntries = recorded === undefined ? undefined : Number(recorded);
   }
 
   /** Segment `n`'s statements; with `create`, its table is made when there is none. */
@@ -163,11 +158,11 @@ export class SqliteRaftStorage implements WritableStorage {
     const known = this.segmentStatements.get(n);
     if (known) return known;
     const table = `entries_${n}`;
-    if (!this.hasSegment(n)) {
+    if (!this.segments.includes(n)) {
       if (!create) return undefined;
-      if (!this.segmentSizeRecorded) {
+      if (this.recordedSegmentEntries === undefined) {
         this.setMeta(SEGMENT_KEY, String(this.segmentEntries));
-        this.segmentSizeRecorded = true;
+        this.recordedSegmentEntries = this.segmentEntries;
       }
       this.db.exec(
         `CREATE TABLE ${table} (idx INTEGER PRIMARY KEY, term INTEGER NOT NULL, type TEXT NOT NULL, data TEXT NOT NULL)`,
@@ -187,15 +182,6 @@ export class SqliteRaftStorage implements WritableStorage {
     };
     this.segmentStatements.set(n, statements);
     return statements;
-  }
-
-  private hasSegment(n: number): boolean {
-    for (let i = this.segments.length - 1; i >= 0; i--) {
-      const m = this.segments[i]!;
-      if (m === n) return true;
-      if (m < n) return false;
-    }
-    return false;
   }
 
   private dropSegment(n: number): void {
@@ -378,15 +364,16 @@ export class SqliteRaftStorage implements WritableStorage {
     // follower far behind asks for the whole rest of the log, 1 MiB at a time.
     const rows: Entry[] = [];
     let bytes = 0;
-    for (let n = Math.floor(lo / this.segmentEntries); n <= Math.floor((hi - 1) / this.segmentEntries); n++) {
-      const segment = this.segment(n);
-      if (!segment) continue;
-      for (const row of segment.range.iterate(lo, hi) as IterableIterator<Entry>) {
+    segments: for (
+      let n = Math.floor(lo / this.segmentEntries);
+      n <= Math.floor((hi - 1) / this.segmentEntries);
+      n++
+    ) {
+      for (const row of (this.segment(n)?.range.iterate(lo, hi) ?? []) as Iterable<Entry>) {
         rows.push(row);
         bytes += row.data.length;
-        if (maxSize !== undefined && bytes > maxSize) break;
+        if (maxSize !== undefined && bytes > maxSize) break segments;
       }
-      if (maxSize !== undefined && bytes > maxSize) break;
     }
     return limitSize(rows, maxSize);
   }
