@@ -187,3 +187,42 @@ describe("StateMachine batches", () => {
     expect(together.store.project("shop")?.revision).toBe(2);
   });
 });
+
+describe("StateMachine audit records", () => {
+  const draft = (n: number) => ({
+    id: `0190a0a0-0000-7000-8000-${String(n).padStart(12, "0")}`,
+    at: "2026-01-01T00:00:00.000Z",
+    actor: "user:ada",
+    action: "config.put",
+    project: "shop",
+    target: "a",
+    address: "127.0.0.1",
+  });
+  const audited = (index: number, body: object, n: number): BatchEntry => ({
+    index,
+    command: { ...body, meta: { ...meta(index), audit: draft(n) } } as Command,
+  });
+
+  it("write the record a command carries with its result, and once only when its entry is applied again", () => {
+    const machine = open(join(mkdtempSync(join(tmpdir(), "state-audit-")), "state.db"), 0);
+    machine.applyBatch([
+      { index: 1, command: { type: "create-project", name: "shop", meta: meta(1) } as Command },
+      audited(2, { type: "put-key", project: "shop", key: "a", value: { n: 1 } }, 1),
+      audited(3, { type: "put-key", project: "shop", key: "a", value: { n: 2 }, ifMatch: 7 }, 2),
+    ]);
+    // An old log replayed over a state.db that has them: the same records, not an error.
+    const again = machine.applyBatch([
+      audited(2, { type: "put-key", project: "shop", key: "b", value: { n: 3 } }, 1),
+    ]);
+    expect(again[0]?.ok).toBe(true);
+    const rows = machine.store.db
+      .prepare(
+        "SELECT id, at, actor, action, project, target, address, result, detail FROM audit_log ORDER BY seq",
+      )
+      .all();
+    expect(rows).toEqual([
+      { ...draft(1), result: "ok", detail: null },
+      { ...draft(2), result: "refused", detail: "412 precondition_failed" },
+    ]);
+  });
+});

@@ -34,7 +34,7 @@ import {
   type ValidationIssue,
 } from "@cfguardian/shared";
 import { checkSchemaSet, compileSchemaSet } from "@cfguardian/shared/schema-validation";
-import { applyMetadataOp } from "../metadata/embedded/apply.js";
+import { appendAuditRecord, applyMetadataOp } from "../metadata/embedded/apply.js";
 import type { WalCheckpoints } from "../storage/checkpoints.js";
 import { ChangeFeed } from "./change-feed.js";
 import type { ApplyOutcome, Command } from "./commands.js";
@@ -267,19 +267,13 @@ export class StateMachine {
   /** The audit record a command carries, with its result, in the command's transaction. */
   private recordAudit(command: Command, outcome: ApplyOutcome): void {
     const status = outcome.ok ? 200 : httpStatusFor(outcome.code);
-    try {
-      applyMetadataOp(this.store.db, {
-        op: "append-audit",
-        record: {
-          ...command.meta.audit!,
-          result: outcome.ok ? "ok" : status < 500 ? "refused" : "failed",
-          detail: outcome.ok ? null : `${status} ${outcome.code}`,
-        },
-      });
-    } catch (error) {
-      // A record already there (the same entry applied again from an old log) is not an error.
-      if (!(error instanceof CfgError)) throw error;
-    }
+    // False for a record already there (the same entry applied again from an old log): not an error.
+    appendAuditRecord(
+      this.store.db,
+      command.meta.audit!,
+      outcome.ok ? "ok" : status < 500 ? "refused" : "failed",
+      outcome.ok ? null : `${status} ${outcome.code}`,
+    );
   }
 
   /** Run a command against the current state and roll it back: the answer of a dry run. */

@@ -5,6 +5,7 @@
 import { CfgError } from "@cfguardian/shared";
 import type { Statement } from "better-sqlite3";
 import type { Db } from "../../storage/sqlite.js";
+import type { AuditResult, NewAuditRecord } from "../port.js";
 import type { MetadataOp } from "./ops.js";
 
 const changed = (info: { changes: number }) => info.changes > 0;
@@ -31,6 +32,42 @@ function insert(db: Db, sql: string, params: unknown[], conflict: string): void 
   } catch (error) {
     if ((error as { code?: string }).code?.startsWith("SQLITE_CONSTRAINT"))
       throw new CfgError("conflict", conflict);
+    throw error;
+  }
+}
+
+const APPEND_AUDIT =
+  "INSERT INTO audit_log (id, at, actor, action, project, target, address, result, detail) VALUES (?,?,?,?,?,?,?,?,?)";
+
+/**
+ * Append one audit record, its result given apart (the state machine adds it to the draft a
+ * command carries, on every node for every write). False when a record with its id is already
+ * there (the same entry applied again). Its columns are bound one by one: through the generic
+ * path (an op object, the record spread into a new one, an array of parameters spread into run),
+ * a single-key write on one node took 442,000-447,000 instructions of the main thread against
+ * 411,000 this way (callgrind).
+ */
+export function appendAuditRecord(
+  db: Db,
+  r: Omit<NewAuditRecord, "result" | "detail">,
+  result: AuditResult,
+  detail: string | null,
+): boolean {
+  try {
+    prepared(db, APPEND_AUDIT).run(
+      r.id,
+      r.at,
+      r.actor,
+      r.action,
+      r.project,
+      r.target,
+      r.address,
+      result,
+      detail,
+    );
+    return true;
+  } catch (error) {
+    if ((error as { code?: string }).code?.startsWith("SQLITE_CONSTRAINT")) return false;
     throw error;
   }
 }
@@ -142,12 +179,8 @@ export function applyMetadataOp(db: Db, op: MetadataOp): boolean {
       return true;
     case "append-audit": {
       const r = op.record;
-      insert(
-        db,
-        "INSERT INTO audit_log (id, at, actor, action, project, target, address, result, detail) VALUES (?,?,?,?,?,?,?,?,?)",
-        [r.id, r.at, r.actor, r.action, r.project, r.target, r.address, r.result, r.detail],
-        `audit record ${r.id} already exists`,
-      );
+      if (!appendAuditRecord(db, r, r.result, r.detail))
+        throw new CfgError("conflict", `audit record ${r.id} already exists`);
       return true;
     }
   }
