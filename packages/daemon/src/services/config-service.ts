@@ -20,7 +20,7 @@ import {
   type SchemaBinding,
   type SchemaList,
 } from "@cfguardian/shared";
-import { type Actor, auditOf, subjectOf } from "../audit/audit-scope.js";
+import { type Actor, type AuditDraft, auditOf, subjectOf } from "../audit/audit-scope.js";
 import type { Proposer } from "../log/proposer.js";
 import { nextTurn } from "../runtime/next-turn.js";
 import type { Command, CommandBody } from "../state/commands.js";
@@ -73,18 +73,21 @@ export class ConfigService {
     return this.machine.store;
   }
 
-  private command(body: CommandBody, actor: Actor): Command {
-    return {
-      ...body,
-      meta: { id: randomUUID(), actor: subjectOf(actor), at: this.clock.now().toISOString() },
-    } as Command;
+  /**
+   * `body` (a fresh object of the caller's) made the command: its meta added to it, the audit
+   * record the request's scope gives along (undefined fields stay out of the log's JSON). Spread
+   * into a new object, and the record added after, a single-key write cost about 7,000
+   * instructions more (callgrind, one node).
+   */
+  private command(body: CommandBody, actor: Actor, audit?: AuditDraft): Command {
+    const command = body as Command;
+    command.meta = { id: randomUUID(), actor: subjectOf(actor), at: this.clock.now().toISOString(), audit };
+    return command;
   }
 
   /** Propose and wait; a refused command becomes a CfgError with its code. */
   private async run<T>(body: CommandBody, actor: Actor): Promise<T> {
-    const command = this.command(body, actor);
-    const audit = auditOf(actor)?.take();
-    if (audit) command.meta.audit = audit;
+    const command = this.command(body, actor, auditOf(actor)?.take());
     const outcome = await this.proposer.propose(command);
     if (!outcome.ok) throw new CfgError(outcome.code, outcome.message, outcome.extensions ?? {});
     return outcome.value as T;
@@ -192,7 +195,7 @@ export class ConfigService {
   /** The key's entry after the write: its version, the project's revision, and the entry as JSON. */
   async putKey(project: string, key: string, value: JsonValue, ifMatch: number | undefined, actor: Actor) {
     const result = await this.run<{ push: PushResult; entry: { row: ConfigRow } | null }>(
-      { type: "put-key", project, key, value, ...(ifMatch !== undefined ? { ifMatch } : {}) },
+      { type: "put-key", project, key, value, ifMatch },
       actor,
     );
     const row = result.entry!.row;
@@ -205,10 +208,7 @@ export class ConfigService {
   }
 
   async deleteKey(project: string, key: string, ifMatch: number | undefined, actor: Actor) {
-    const result = await this.run<{ push: PushResult }>(
-      { type: "delete-key", project, key, ...(ifMatch !== undefined ? { ifMatch } : {}) },
-      actor,
-    );
+    const result = await this.run<{ push: PushResult }>({ type: "delete-key", project, key, ifMatch }, actor);
     return result.push;
   }
 
