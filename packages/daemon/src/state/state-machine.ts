@@ -46,7 +46,8 @@ interface Desired {
   value: JsonValue | null;
 }
 
-interface Prepared extends PlannedChange {
+/** What a change stores: its canonical text and hash (null: deleted), beside its PlannedChange. */
+interface Stored {
   text: string | null;
   sha256: string | null;
 }
@@ -574,20 +575,18 @@ export class StateMachine {
   ): { push: PushResult; written: Written[] } {
     const project = known?.project ?? this.requireProject(command.project);
     const previousRevision = project.revision;
-    const changes: Prepared[] = [];
+    // The answer's changes, and beside them what each stores. Objects are built whole here, not
+    // spread or destructured: on every node, for every write, those took the runtime's slow paths.
+    const changes: PlannedChange[] = [];
+    const stored: Stored[] = [];
     for (const { key, value } of desired) {
       const current = known?.key === key ? known.row : this.store.config(command.project, key);
       if (value === null) {
         if (current) {
-          changes.push({
-            op: "delete",
-            key,
-            fromVersion: current.version,
-            toVersion: 0,
-            ...(known ? {} : { before: StateStore.parseValue(current.value) }),
-            text: null,
-            sha256: null,
-          });
+          const change: PlannedChange = { op: "delete", key, fromVersion: current.version, toVersion: 0 };
+          if (!known) change.before = StateStore.parseValue(current.value);
+          changes.push(change);
+          stored.push({ text: null, sha256: null });
         }
         continue;
       }
@@ -598,20 +597,20 @@ export class StateMachine {
         return reject("bad_request", `value of ${key} is not JSON: ${(error as Error).message}`);
       }
       if (current?.sha256 === canonical.sha256) continue;
-      changes.push({
+      const change: PlannedChange = {
         op: "put",
         key,
         fromVersion: current?.version ?? 0,
         // While a key exists its row holds its latest version; only a new or re-created key
         // needs the history's (versions keep counting across deletes).
         toVersion: current ? current.version + 1 : this.store.nextVersion(command.project, key),
-        // A single-key write (known) is answered with the key's entry, never its changes' values:
-        // the old value is not parsed back, on every node, for every write.
-        ...(current && !known ? { before: StateStore.parseValue(current.value) } : {}),
-        after: value,
-        text: canonical.text,
-        sha256: canonical.sha256,
-      });
+      };
+      // A single-key write (known) is answered with the key's entry, never its changes' values:
+      // the old value is not parsed back, on every node, for every write.
+      if (current && !known) change.before = StateStore.parseValue(current.value);
+      change.after = value;
+      changes.push(change);
+      stored.push(canonical);
     }
     const currentSchemas = this.currentSchemaSet(command.project, previousRevision).schemas;
     let nextSchemas = currentSchemas;
@@ -641,21 +640,21 @@ export class StateMachine {
       previousRevision,
       applied: false,
       dryRun: false,
-      changes: changes.map(({ text: _t, sha256: _s, ...change }) => change),
+      changes,
       schemasChanged,
     };
     if (changes.length === 0 && !schemasChanged) return { push: result, written: [] };
     const revision = previousRevision + 1;
-    const written: Written[] = changes.map((change) => ({
+    const written: Written[] = changes.map((change, i) => ({
       op: change.op,
       key: change.key,
-      text: change.text,
-      sha256: change.sha256,
+      text: stored[i]!.text,
+      sha256: stored[i]!.sha256,
       version: this.store.writeKey(
         command.project,
         change.key,
-        change.text,
-        change.sha256,
+        stored[i]!.text,
+        stored[i]!.sha256,
         // A deletion is a version too (its value null): the one after the deleted value's.
         change.op === "put" ? change.toVersion : change.fromVersion + 1,
         revision,
@@ -666,7 +665,7 @@ export class StateMachine {
     this.store.setRevision(command.project, revision);
     const rows = this.batchRows?.get(command.project);
     if (rows) {
-      rows.project = { ...rows.project, revision };
+      rows.project = { name: rows.project.name, revision, created_at: rows.project.created_at };
       // A schema set just written is read back afresh (no reference to the command's objects kept).
       if (schemasChanged) delete rows.schemas;
     }
@@ -682,13 +681,15 @@ export class StateMachine {
       schemasChanged,
       changes: written.map(({ op, key, version }) => ({ op, key, version })),
     });
-    return { push: { ...result, revision, applied: true }, written };
+    result.revision = revision;
+    result.applied = true;
+    return { push: result, written };
   }
 
   /** Every schema error of the state after `changes`: new values, and all values if schemas changed. */
   private validate(
     project: string,
-    changes: Prepared[],
+    changes: PlannedChange[],
     schemas: readonly SchemaBinding[],
     schemasChanged: boolean,
   ): ValidationIssue[] {
