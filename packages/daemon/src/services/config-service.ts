@@ -22,6 +22,7 @@ import {
 } from "@cfguardian/shared";
 import { type Actor, type AuditDraft, auditOf, subjectOf } from "../audit/audit-scope.js";
 import type { Proposer } from "../log/proposer.js";
+import { isoTime } from "../runtime/iso-time.js";
 import { nextTurn } from "../runtime/next-turn.js";
 import type { Command, CommandBody } from "../state/commands.js";
 import type { StateMachine } from "../state/state-machine.js";
@@ -81,7 +82,7 @@ export class ConfigService {
    */
   private command(body: CommandBody, actor: Actor, audit?: AuditDraft): Command {
     const command = body as Command;
-    command.meta = { id: randomUUID(), actor: subjectOf(actor), at: this.clock.now().toISOString(), audit };
+    command.meta = { id: randomUUID(), actor: subjectOf(actor), at: isoTime(this.clock.now()), audit };
     return command;
   }
 

@@ -5,6 +5,7 @@ import { auditId } from "../../audit/audit-id.js";
 import { type Actor, type AuditDraft, AuditScope } from "../../audit/audit-scope.js";
 import type { Logger } from "../../logger.js";
 import type { AuditResult, MetadataStore } from "../../metadata/port.js";
+import { isoTime } from "../../runtime/iso-time.js";
 import { type AuthEnv, routeOf, routeParams } from "./auth.js";
 import { clientAddress } from "./client-address.js";
 
@@ -42,7 +43,7 @@ export function audit(
       const at = now();
       return {
         id: auditId(at.getTime()),
-        at: at.toISOString(),
+        at: isoTime(at),
         actor: c.get("principal")?.subject ?? "anonymous",
         action: rule.action,
         project: params.project ?? null,
