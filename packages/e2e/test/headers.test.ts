@@ -1,6 +1,6 @@
 import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SECURITY_HEADERS } from "../../daemon/src/http/middleware/response-headers.js";
+import { API_SECURITY_HEADERS, SECURITY_HEADERS } from "../../daemon/src/http/middleware/response-headers.js";
 import { type Daemon, killAll, startDaemon } from "./helpers/processes.js";
 
 let daemon: Daemon;
@@ -11,7 +11,7 @@ afterAll(killAll);
 
 /** The headers a real cfgd writes (they go straight onto Node's response, not through Hono's). */
 describe("answer headers of a real cfgd", () => {
-  it("every answer, success or error, carries the security headers and a request id", async () => {
+  it("every API answer, success or error, carries the API's security headers and a request id", async () => {
     const auth = { authorization: `Bearer ${daemon.token}`, "content-type": "application/json" };
     const created = await fetch(`${daemon.url}/v1/projects`, {
       method: "POST",
@@ -37,10 +37,27 @@ describe("answer headers of a real cfgd", () => {
     const unauthorized = await fetch(`${daemon.url}/v1/projects/hdr/configs/a`);
     expect(unauthorized.status).toBe(401);
     for (const response of [created, put, got, notModified, unauthorized]) {
-      for (const [name, value] of SECURITY_HEADERS) expect(response.headers.get(name), name).toBe(value);
+      for (const [name, value] of API_SECURITY_HEADERS) expect(response.headers.get(name), name).toBe(value);
+      // The ones that act only on a page a browser renders are left out of an API's answers.
+      for (const [name] of SECURITY_HEADERS.filter((h) => !API_SECURITY_HEADERS.includes(h)))
+        expect(response.headers.get(name), name).toBeNull();
       expect(response.headers.get("x-request-id")).toMatch(/\S/);
     }
+    expect(API_SECURITY_HEADERS.map(([name]) => name)).toEqual([
+      "Cross-Origin-Resource-Policy",
+      "Strict-Transport-Security",
+      "X-Content-Type-Options",
+      "X-Frame-Options",
+    ]);
     expect(await got.json()).toMatchObject({ key: "a", value: { n: 1 }, version: 1 });
+  });
+
+  it("the HTML page of the API (GET /docs) carries every security header of a page", async () => {
+    const page = await fetch(`${daemon.url}/docs`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get("content-type")).toMatch(/^text\/html/);
+    for (const [name, value] of SECURITY_HEADERS) expect(page.headers.get(name), name).toBe(value);
+    await page.text();
   });
 });
 
