@@ -645,22 +645,20 @@ export class StateMachine {
     };
     if (changes.length === 0 && !schemasChanged) return { push: result, written: [] };
     const revision = previousRevision + 1;
-    const written: Written[] = changes.map((change, i) => ({
-      op: change.op,
-      key: change.key,
-      text: stored[i]!.text,
-      sha256: stored[i]!.sha256,
-      version: this.store.writeKey(
+    const written: Written[] = changes.map((change, i) => {
+      const { text, sha256 } = stored[i]!;
+      const version = this.store.writeKey(
         command.project,
         change.key,
-        stored[i]!.text,
-        stored[i]!.sha256,
+        text,
+        sha256,
         // A deletion is a version too (its value null): the one after the deleted value's.
         change.op === "put" ? change.toVersion : change.fromVersion + 1,
         revision,
         command.meta.at,
-      ),
-    }));
+      );
+      return { op: change.op, key: change.key, text, sha256, version };
+    });
     if (schemasChanged) this.store.setSchemaSet(command.project, revision, nextSchemas);
     this.store.setRevision(command.project, revision);
     const rows = this.batchRows?.get(command.project);

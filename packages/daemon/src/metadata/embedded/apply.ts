@@ -26,12 +26,14 @@ function prepared(db: Db, sql: string): Statement {
   return statement;
 }
 
+/** A row refused by a UNIQUE or PRIMARY KEY constraint (one already there). */
+const isConstraint = (error: unknown) => (error as { code?: string }).code?.startsWith("SQLITE_CONSTRAINT");
+
 function insert(db: Db, sql: string, params: unknown[], conflict: string): void {
   try {
     prepared(db, sql).run(...params);
   } catch (error) {
-    if ((error as { code?: string }).code?.startsWith("SQLITE_CONSTRAINT"))
-      throw new CfgError("conflict", conflict);
+    if (isConstraint(error)) throw new CfgError("conflict", conflict);
     throw error;
   }
 }
@@ -67,7 +69,7 @@ export function appendAuditRecord(
     );
     return true;
   } catch (error) {
-    if ((error as { code?: string }).code?.startsWith("SQLITE_CONSTRAINT")) return false;
+    if (isConstraint(error)) return false;
     throw error;
   }
 }
