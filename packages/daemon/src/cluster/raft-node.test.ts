@@ -1,4 +1,4 @@
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -8,7 +8,7 @@ import type { Message } from "../raft/types.js";
 import { ConfigService } from "../services/config-service.js";
 import { StateMachine } from "../state/state-machine.js";
 import { StateStore } from "../state/state-store.js";
-import { decodeRef, SnapshotStore } from "../storage/snapshot-store.js";
+import { decodeRef, encodeCompactionPoint, hasImage, SnapshotStore } from "../storage/snapshot-store.js";
 import { openDatabase } from "../storage/sqlite.js";
 import { SqliteRaftStorage } from "../storage/sqlite-raft-storage.js";
 import { StorageWorker } from "../storage/storage-worker.js";
@@ -363,8 +363,8 @@ describe("RaftNode: the driver under cfgd's state machine", () => {
     for (let i = 1; i <= 30; i++) await push(service, i - 1, i);
     const leaderStorage = cluster.nodes.get(leader)!.storage;
     // Each member snapshots at its own point of every 10 entries (snapshotDue): the leader's
-    // latest is one of the last 10 of the 30-odd entries.
-    expect(leaderStorage.snapshot().meta.index).toBeGreaterThanOrEqual(20);
+    // latest is one of the last 10 of the 30-odd entries (recorded once state.db is flushed).
+    await cluster.until(() => leaderStorage.snapshot().meta.index >= 20);
     // The entries the stopped node needs next are gone from the leader's log, and the segment
     // tables behind its start from raft.db soon after (one dropped per turn of the event loop):
     // what is left starts in the segment of 4 that holds the start.
@@ -393,22 +393,41 @@ describe("RaftNode: the driver under cfgd's state machine", () => {
     expect(history(down)).toEqual(history(leader));
   });
 
-  it("automatic snapshots imaged on the storage worker are the state at the index they were taken at, and serve a node that catches up", async () => {
+  it("automatic snapshots are compaction points with no image; a node behind the log gets an image made then, on the storage worker", async () => {
     cluster = new TestCluster({ snapshotCount: 10, catchUpEntries: 2, worker: true });
     for (const id of IDS) cluster.start(id);
     const leader = await cluster.leader();
-    const { service, storage, snapshots } = cluster.nodes.get(leader)!;
+    const { service, storage, snapshots, machine } = cluster.nodes.get(leader)!;
     await service.createProject("shop", "test");
     const down = IDS.find((id) => id !== leader)!;
     cluster.stop(down);
-    // Writes go on while an image is made: they are applied, and later snapshots follow.
     for (let i = 1; i <= 40; i++) await push(service, i - 1, i);
     await cluster.until(() => storage.snapshot().meta.index >= 25);
-    const snap = storage.snapshot();
-    const ref = decodeRef(snap.data);
-    expect(ref.index).toBe(snap.meta.index);
-    expect(snap.meta.confState.voters.sort()).toEqual(IDS);
-    const image = new Database(snapshots.path(ref.index), { readonly: true, fileMustExist: true });
+    const point = storage.snapshot();
+    expect(hasImage(point.data)).toBe(false);
+    expect(point.meta.confState.voters.sort()).toEqual(IDS);
+    expect(storage.firstIndex()).toBe(point.meta.index - 2 + 1);
+    expect(readdirSync(snapshots.dir).filter((name) => name.startsWith("snap-"))).toEqual([]);
+    // state.db was committed at the point before it was recorded: another connection sees it.
+    const onDisk = new Database(join(cluster.dir(leader), "state.db"), { readonly: true });
+    try {
+      const committed = Number(onDisk.prepare("SELECT v FROM meta WHERE k = 'applied_index'").pluck().get());
+      expect(committed).toBeGreaterThanOrEqual(point.meta.index);
+      expect(committed).toBeLessThanOrEqual(machine.appliedIndex);
+    } finally {
+      onDisk.close();
+    }
+    // The stopped node needs entries behind the log's start: the leader images state.db as
+    // applied now, records that as its snapshot, and sends it.
+    cluster.start(down);
+    const caughtUp = cluster.nodes.get(down)!;
+    await cluster.until(() => caughtUp.machine.store.project("shop")?.revision === 40);
+    const sent = caughtUp.storage.snapshot();
+    expect(hasImage(sent.data)).toBe(true);
+    expect(sent.meta.index).toBeGreaterThanOrEqual(point.meta.index);
+    const ref = decodeRef(sent.data);
+    expect(ref.index).toBe(sent.meta.index);
+    const image = new Database(caughtUp.snapshots.path(ref.index), { readonly: true, fileMustExist: true });
     try {
       expect(Number(image.prepare("SELECT v FROM meta WHERE k = 'applied_index'").pluck().get())).toBe(
         ref.index,
@@ -416,11 +435,6 @@ describe("RaftNode: the driver under cfgd's state machine", () => {
     } finally {
       image.close();
     }
-    expect(storage.firstIndex()).toBe(ref.index - 2 + 1);
-    cluster.start(down);
-    const caughtUp = cluster.nodes.get(down)!;
-    await cluster.until(() => caughtUp.machine.store.project("shop")?.revision === 40);
-    expect(caughtUp.storage.snapshot().meta.index).toBeGreaterThan(0);
     expect(caughtUp.service.revisions("shop", undefined, 100)).toEqual(
       service.revisions("shop", undefined, 100),
     );
@@ -430,13 +444,16 @@ describe("RaftNode: the driver under cfgd's state machine", () => {
     cluster = new TestCluster({ snapshotCount: 5, catchUpEntries: 0 });
     for (const id of IDS) cluster.start(id);
     const leader = await cluster.leader();
-    const { service } = cluster.nodes.get(leader)!;
+    const { service, node } = cluster.nodes.get(leader)!;
     await service.createProject("shop", "test");
     const down = IDS.find((id) => id !== leader)!;
     cluster.stop(down);
     for (let i = 1; i <= 12; i++) await push(service, i - 1, i);
-    // Play the first half of an install on the stopped node: the image on disk, raft.db moved on.
+    // An image of the leader's state now (as made for a follower behind the log).
+    node.snapshot();
     const image = cluster.nodes.get(leader)!.storage.snapshot();
+    expect(hasImage(image.data)).toBe(true);
+    // Play the first half of an install on the stopped node: the image on disk, raft.db moved on.
     const ref = decodeRef(image.data);
     const dir = cluster.dir(down);
     await new SnapshotStore(dir).receive(cluster.nodes.get(leader)!.snapshots.open(ref), ref);
@@ -446,9 +463,28 @@ describe("RaftNode: the driver under cfgd's state machine", () => {
     cluster.start(down);
     const restarted = cluster.nodes.get(down)!;
     expect(restarted.machine.appliedIndex).toBe(image.meta.index);
-    // The leader's latest snapshot is one of its last 5 entries (at its own point of every 5).
-    expect(restarted.machine.store.project("shop")!.revision).toBeGreaterThanOrEqual(12 - 5);
-    await cluster.until(() => restarted.machine.store.project("shop")?.revision === 12);
+    expect(restarted.machine.store.project("shop")!.revision).toBe(12);
+    await push(service, 12, 13);
+    await cluster.until(() => restarted.machine.store.project("shop")?.revision === 13);
+  });
+
+  it("refuses to start where state.db is behind a compaction point (it lost writes the disk acknowledged)", async () => {
+    cluster = new TestCluster();
+    for (const id of IDS) cluster.start(id);
+    const leader = await cluster.leader();
+    await cluster.nodes.get(leader)!.service.createProject("shop", "test");
+    const down = IDS.find((id) => id !== leader)!;
+    await cluster.until(() => cluster.nodes.get(down)!.machine.store.project("shop") !== undefined);
+    const applied = cluster.nodes.get(down)!.machine.appliedIndex;
+    cluster.stop(down);
+    // As if state.db had lost its last writes: raft.db's compaction point lies past it.
+    const raftDb = openDatabase(join(cluster.dir(down), "raft.db"), true);
+    new SqliteRaftStorage(raftDb).applySnapshot({
+      meta: { index: applied + 10, term: 1, confState: { voters: IDS, learners: [] } },
+      data: encodeCompactionPoint(applied + 10),
+    });
+    raftDb.close();
+    expect(() => cluster.start(down)).toThrow(/behind the log's compaction point .*Restore it from a backup/);
   });
 
   it("a learner that never answers is not promoted, however short the log", async () => {

@@ -4,7 +4,7 @@ export interface DriverObserver {
   persisted(seconds: number, entries: number): void;
   /** One state.db transaction applied `entries` committed entries. */
   applied(seconds: number, entries: number): void;
-  snapshot(event: "created" | "sent" | "installed" | "failed", bytes?: number): void;
+  snapshot(event: "created" | "compacted" | "sent" | "installed" | "failed", bytes?: number): void;
 }
 
 export const noObserver: DriverObserver = { persisted() {}, applied() {}, snapshot() {} };

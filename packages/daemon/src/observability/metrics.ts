@@ -90,7 +90,7 @@ export class Metrics {
     });
     this.snapshots = new Counter({
       name: "cfgd_snapshots_total",
-      help: "Snapshots of state.db by event: created, sent (to a follower), installed (from the leader), failed",
+      help: "Snapshots by event: created (an image of state.db), compacted (the log compacted behind state.db, no image), sent (to a follower), installed (from the leader), failed",
       labelNames: ["event"],
       registers,
     });

@@ -43,6 +43,22 @@ export interface SnapshotRef {
 
 export const encodeRef = (ref: SnapshotRef): string => JSON.stringify(ref);
 
+/**
+ * What an automatic snapshot records: a point of the log with no image, the state there being
+ * state.db itself, made durable at that index before the point was recorded (as etcd's backend
+ * is the state its snapshots stand for). An image is made only when a follower needs one.
+ */
+export const encodeCompactionPoint = (index: number): string => JSON.stringify({ index, image: false });
+
+/** Whether a snapshot's data names an image (else it is a compaction point: see above). */
+export function hasImage(data: string): boolean {
+  try {
+    return (JSON.parse(data) as { image?: unknown }).image !== false;
+  } catch {
+    return false;
+  }
+}
+
 export function decodeRef(data: string): SnapshotRef {
   const ref = JSON.parse(data) as Partial<SnapshotRef>;
   if (

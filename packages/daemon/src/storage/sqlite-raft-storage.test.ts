@@ -68,6 +68,20 @@ describe("SqliteRaftStorage across a reopen", () => {
     expect(again.entries(3, 4)).toEqual([{ index: 3, term: 2, type: "normal", data: "z" }]);
     expect(again.snapshot().data).toBe("image");
   });
+
+  it("records an image made later at a compaction point's index in its place, and nothing older", () => {
+    const path = file();
+    const s = new SqliteRaftStorage(openDatabase(path, true), ["a"]);
+    s.append([1, 2, 3, 4].map((index) => ({ index, term: 1, type: "normal" as const, data: "x" })));
+    s.createSnapshot(3, { voters: ["a"], learners: [] }, "point");
+    s.compact(3);
+    expect(s.createSnapshot(3, { voters: ["a"], learners: [] }, "image").data).toBe("image");
+    expect(s.createSnapshot(2, { voters: ["a"], learners: [] }, "older").data).toBe("image");
+    expect(new SqliteRaftStorage(openDatabase(path, true), ["a"]).snapshot()).toEqual({
+      meta: { index: 3, term: 1, confState: { voters: ["a"], learners: [] } },
+      data: "image",
+    });
+  });
 });
 
 describe("SqliteRaftStorage terms", () => {

@@ -448,8 +448,13 @@ export class SqliteRaftStorage implements WritableStorage {
     this.forgetTail();
   }
 
+  /**
+   * Record a snapshot at `index`. At the index of the one recorded, only its data is replaced:
+   * the image made later of the same state, for a compaction point that had none.
+   */
   createSnapshot(index: number, confState: ConfState, data: string): Snapshot {
-    if (index <= this.snap.meta.index) return this.snap;
+    if (index < this.snap.meta.index || (index === this.snap.meta.index && data === this.snap.data))
+      return this.snap;
     if (index > this.last) throw new UnavailableError(index, this.last);
     const snapshot: Snapshot = {
       meta: { index, term: this.term(index), confState: structuredClone(confState) },
