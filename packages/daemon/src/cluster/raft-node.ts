@@ -64,6 +64,8 @@ import type { Transport } from "./transport.js";
 const READY_LAG = 1_000;
 /** What dropping a segment of the compacted log adds to raft.db's WAL, for its checkpoint schedule: about ten pages. */
 const RECLAIM_WAL_BYTES = 10 * 4096;
+/** How far apart the segments of a compacted log are dropped (see reclaimLog). */
+const RECLAIM_EVERY_MS = 25;
 
 export interface RaftNodeOptions {
   id: string;
@@ -687,8 +689,10 @@ export class RaftNode implements Proposer {
   }
 
   /**
-   * Drop the compacted log's segments one at a time, a turn of the event loop between them (a few
-   * milliseconds each), so that requests and messages go on meanwhile.
+   * Drop the compacted log's segments one at a time, RECLAIM_EVERY_MS apart (1.2-3.2 ms of this
+   * thread each under writes): one a turn of the event loop, the ten segments behind a compaction
+   * went in a row, and every write in flight waited for them (writes through a follower at 64
+   * connections: a whole batch of 56 answered 11-12 ms late).
    *
    * Each is written without waiting for the disk (WalSync.writeUnsynced): nothing depends on a
    * drop being durable, since segments a crash or power loss brings back behind the log's start
@@ -702,7 +706,7 @@ export class RaftNode implements Proposer {
     const step = () => {
       const more =
         !this.stopped && (this.walSync ? this.walSync.writeUnsynced(slice, RECLAIM_WAL_BYTES) : slice());
-      if (more) setImmediate(step);
+      if (more) setTimeout(step, RECLAIM_EVERY_MS);
       else this.reclaiming = false;
     };
     setImmediate(step);
