@@ -306,7 +306,7 @@ describe("RaftNode: the driver under cfgd's state machine", () => {
     expect(follower.node.isReady()).toBe(true);
   });
 
-  it("writes nothing to raft.db for a commit index alone; a restarted node counts what it applied as committed", async () => {
+  it("writes the hard state for its term and vote, not for a commit index; a restarted node counts what it applied as committed", async () => {
     cluster = new TestCluster();
     for (const id of IDS) cluster.start(id);
     const leader = await cluster.leader();
@@ -316,8 +316,12 @@ describe("RaftNode: the driver under cfgd's state machine", () => {
     const follower = cluster.nodes.get(id)!;
     await cluster.until(() => follower.machine.store.project("shop")?.revision === 3);
     const applied = follower.machine.appliedIndex;
-    // The commit of the last entry came alone (an append without entries): it was not written.
-    expect(follower.storage.initialState().hardState.commit).toBeLessThan(applied);
+    // Neither the commit of the last entry (an append without entries) nor the commit indexes
+    // that came with the entries were written: only the term and vote of the election.
+    const { hardState } = follower.storage.initialState();
+    expect(hardState.commit).toBeLessThan(applied - 3);
+    expect(hardState.term).toBe(follower.node.raw.raft.term);
+    expect(hardState.vote).toBe(follower.node.raw.raft.vote);
     cluster.stop(id);
     cluster.cut.add(id); // what it knows at start comes from its own files
     cluster.start(id);
