@@ -370,7 +370,7 @@ describe("RaftNode: the driver under cfgd's state machine", () => {
     // latest is one of the last 10 of the 30-odd entries (recorded once state.db is flushed).
     await cluster.until(() => leaderStorage.snapshot().meta.index >= 20);
     // The entries the stopped node needs next are gone from the leader's log, and the segment
-    // tables behind its start from raft.db soon after (one dropped per turn of the event loop):
+    // tables behind its start from raft.db soon after (one dropped every 25 ms):
     // what is left starts in the segment of 4 that holds the start.
     expect(leaderStorage.firstIndex()).toBeGreaterThan(10);
     const raftDb = openDatabase(join(cluster.dir(leader), "raft.db"), true);
@@ -442,6 +442,28 @@ describe("RaftNode: the driver under cfgd's state machine", () => {
     expect(caughtUp.service.revisions("shop", undefined, 100)).toEqual(
       service.revisions("shop", undefined, 100),
     );
+  });
+
+  it("an image recorded while an earlier compaction point's record is still being flushed is kept", async () => {
+    cluster = new TestCluster({ snapshotCount: 10, catchUpEntries: 2 });
+    for (const id of IDS) cluster.start(id);
+    const leader = await cluster.leader();
+    const { service, storage, snapshots, node } = cluster.nodes.get(leader)!;
+    await service.createProject("shop", "test");
+    // Every flush of raft.db takes 300 ms from now on, the record of a compaction point's too.
+    const wal = (node as unknown as { walSync: { sync(): Promise<void> } }).walSync;
+    const sync = wal.sync.bind(wal);
+    wal.sync = () => sync().then(() => sleep(300));
+    const before = storage.snapshot().meta.index;
+    let base = 0;
+    while (storage.snapshot().meta.index === before) await push(service, base, ++base);
+    expect(hasImage(storage.snapshot().data)).toBe(false);
+    // Its older images are pruned once that record is on disk; this image is newer.
+    const { index } = node.snapshot();
+    expect(hasImage(storage.snapshot().data)).toBe(true);
+    await sleep(700);
+    expect(storage.snapshot().meta.index).toBe(index);
+    expect(snapshots.has(decodeRef(storage.snapshot().data))).toBe(true);
   });
 
   it("a crash after raft.db took a snapshot but before state.db installed it is repaired at start", async () => {

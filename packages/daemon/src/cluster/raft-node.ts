@@ -13,9 +13,10 @@
  * they wait up to LAZY_NOTICE_MS for the next append to carry the news instead.
  *
  * Snapshots: every `snapshotCount` applied entries, at this member's own point of them so that
- * members do not image at once (snapshot-schedule.ts), the driver writes an image of state.db
- * (SnapshotStore), records it in raft.db, and compacts the log up to `catchUpEntries` behind it,
- * so a follower a little behind still catches up from the log and one far behind gets the image.
+ * members do not compact at once (snapshot-schedule.ts), the driver makes state.db durable at the
+ * applied index, records that index in raft.db (a compaction point, no image) and compacts the log
+ * up to `catchUpEntries` behind it, so a follower a little behind still catches up from the log;
+ * for one far behind, an image of state.db (SnapshotStore) is made then and sent.
  * A snapshot from the leader arrives as a file (the transport stores and checks it before it
  * steps the message); Ready.snapshot is persisted in raft.db first, then installed in state.db in
  * one transaction. A crash between the two leaves applied < the snapshot index; the constructor
@@ -72,7 +73,7 @@ export interface RaftNodeOptions {
   raftDb: Db;
   /** raft.db's checkpoints, mostly on a worker thread; without, on this one (as SQLite does). */
   raftCheckpoints?: WalCheckpoints;
-  /** Where automatic snapshots' images are made; without, they are made on this thread. */
+  /** Where images of state.db for followers are made; without, they are made on this thread. */
   storageWorker?: StorageWorker;
   storage: SqliteRaftStorage;
   machine: StateMachine;
@@ -82,7 +83,7 @@ export interface RaftNodeOptions {
   /** How long a proposal or a read may wait before it fails with no_quorum (outcome unknown). */
   timeoutMs?: number;
   random?: () => number;
-  /** Where state.db images live; without it the node never snapshots nor compacts. */
+  /** Where state.db images live; without it the node never compacts its log (it could not serve a follower behind it). */
   snapshots?: SnapshotStore;
   /** Applied entries between automatic snapshots (default 100,000, etcd's). */
   snapshotCount?: number;
@@ -514,8 +515,8 @@ export class RaftNode implements Proposer {
   private compacting = false;
 
   private compactBehind(): void {
-    const { storage, machine, logger } = this.options;
-    if (this.compacting || this.imaging || this.stopped) return;
+    const { storage, machine, logger, snapshots } = this.options;
+    if (!snapshots || this.compacting || this.imaging || this.stopped) return;
     machine.flush();
     const index = machine.appliedIndex;
     if (index <= storage.snapshot().meta.index) return;
@@ -570,23 +571,31 @@ export class RaftNode implements Proposer {
 
   private imageForFollower(follower: string): void {
     const { storageWorker, snapshots, logger } = this.options;
-    if (!snapshots || this.imaging) return;
+    if (!snapshots || this.imaging || this.compacting || this.stopped) return;
+    if (Date.now() - this.imageFailedAt < 10_000) return;
     logger?.info("making a snapshot image for a follower behind the log", { peer: follower });
     if (storageWorker) this.snapshotBeside(storageWorker);
-    else {
-      try {
-        this.snapshot();
-      } catch (error) {
-        this.observer.snapshot("failed");
-        logger?.warn("snapshot image failed", { error: (error as Error).message });
-      }
+    else this.imageHere();
+  }
+
+  /** snapshot(), for a follower: a failure is logged and tried again 10 s later. */
+  private imageHere(): void {
+    try {
+      this.snapshot();
+    } catch (error) {
+      this.imageFailedAt = Date.now();
+      this.observer.snapshot("failed");
+      this.options.logger?.warn("snapshot failed; trying again in 10 s", { error: (error as Error).message });
     }
   }
 
-  /** Whether an image made at applied index `index` is wanted: it is newer than the latest snapshot, or that one has none. */
+  /**
+   * Whether an image made at applied index `index` is wanted: it is newer than the latest
+   * snapshot, or that one's image is not on disk (a compaction point has none).
+   */
   private wantsImage(index: number): boolean {
     const latest = this.options.storage.snapshot();
-    return index > latest.meta.index || (index === latest.meta.index && !hasImage(latest.data));
+    return index > latest.meta.index || (index === latest.meta.index && !this.imageOnDisk(latest.data));
   }
 
   /** An image under way on the storage worker; when the last one failed. */
@@ -611,7 +620,7 @@ export class RaftNode implements Proposer {
       return;
     const release = machine.holdCommits();
     if (!release) {
-      this.snapshot();
+      this.imageHere();
       return;
     }
     const index = machine.appliedIndex;
@@ -661,16 +670,16 @@ export class RaftNode implements Proposer {
       const compactTo = index - (this.options.catchUpEntries ?? 5_000);
       if (compactTo >= storage.firstIndex()) storage.compact(compactTo);
     });
-    const keep = hasImage(data) ? index : 0;
+    // Images older than the latest snapshot raft.db holds once this record is on disk are of no
+    // use; the one it names, and any newer (one received from the leader and not yet recorded, or
+    // being made), are kept. Decided then, not now: an image may come meanwhile.
+    const prune = () => snapshots?.pruneBehind(storage.snapshot().meta.index);
     if (this.walSync) {
       this.walSync.writeUnsynced(() => record(), 2 * 4096);
-      this.walSync.sync().then(
-        () => snapshots?.prune(keep),
-        (error: Error) => this.fatal(error),
-      );
+      this.walSync.sync().then(prune, (error: Error) => this.fatal(error));
     } else {
       record();
-      snapshots?.prune(keep);
+      prune();
     }
     this.reclaimLog();
   }
@@ -682,6 +691,11 @@ export class RaftNode implements Proposer {
   snapshot(): { index: number; bytes: number; compactedTo: number } {
     const { storage, snapshots, machine } = this.options;
     if (!snapshots) throw new CfgError("unavailable", `${this.id} has no snapshot store`);
+    if (this.imaging)
+      throw new CfgError(
+        "unavailable",
+        `${this.id} is making a snapshot image for a follower; try again in a few seconds`,
+      );
     machine.flush();
     const applied = machine.appliedIndex;
     if (this.wantsImage(applied)) {

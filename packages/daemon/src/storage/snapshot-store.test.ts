@@ -121,4 +121,18 @@ describe("SnapshotStore", () => {
     a.snapshots.prune(4, true);
     expect(readdirSync(a.snapshots.dir)).toEqual(["snap-000000000004.db"]);
   });
+
+  it("pruneBehind keeps the latest snapshot's image and any newer one (received or being made)", () => {
+    const a = node();
+    fill(a.machine, 1, "alpha", 2);
+    for (const index of [3, 4, 5]) {
+      if (index > 3) a.machine.applyBatch([{ index, command: null }]);
+      a.snapshots.create(a.db, index);
+    }
+    a.snapshots.pruneBehind(4);
+    expect(readdirSync(a.snapshots.dir).sort()).toEqual(["snap-000000000004.db", "snap-000000000005.db"]);
+    // Behind a compaction point (no image of its own) at 6, none is of use.
+    a.snapshots.pruneBehind(6);
+    expect(readdirSync(a.snapshots.dir)).toEqual([]);
+  });
 });

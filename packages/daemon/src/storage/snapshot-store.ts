@@ -278,6 +278,18 @@ export class SnapshotStore {
    * Remove every snapshot other than `keep` (streams already open keep reading), and with
    * `temps` the temp files a crash left (only at start: at run time one may be in use).
    */
+  /** Delete the images of indexes before `index` (the latest snapshot recorded, durably). */
+  pruneBehind(index: number): void {
+    for (const name of readdirSync(this.dir)) {
+      const match = NAME.exec(name);
+      if (match && Number(match[1]) < index) {
+        try {
+          unlinkSync(join(this.dir, name));
+        } catch {}
+      }
+    }
+  }
+
   prune(keep: number, temps = false): void {
     for (const name of readdirSync(this.dir)) {
       const match = NAME.exec(name);
