@@ -570,12 +570,22 @@ export class RaftNode implements Proposer {
   }
 
   private imageForFollower(follower: string): void {
-    const { storageWorker, snapshots, logger } = this.options;
-    if (!snapshots || this.imaging || this.compacting || this.stopped) return;
-    if (Date.now() - this.imageFailedAt < 10_000) return;
+    const { storageWorker, logger } = this.options;
+    if (!this.mayImage()) return;
     logger?.info("making a snapshot image for a follower behind the log", { peer: follower });
     if (storageWorker) this.snapshotBeside(storageWorker);
     else this.imageHere();
+  }
+
+  /** Whether an image may start now: none under way, no compaction point being made, none failed in the last 10 s. */
+  private mayImage(): boolean {
+    return (
+      this.options.snapshots !== undefined &&
+      !this.imaging &&
+      !this.compacting &&
+      !this.stopped &&
+      Date.now() - this.imageFailedAt >= 10_000
+    );
   }
 
   /** snapshot(), for a follower: a failure is logged and tried again 10 s later. */
@@ -610,14 +620,7 @@ export class RaftNode implements Proposer {
    */
   private snapshotBeside(worker: StorageWorker): void {
     const { snapshots, machine, logger } = this.options;
-    if (
-      this.imaging ||
-      this.compacting ||
-      this.stopped ||
-      !snapshots ||
-      Date.now() - this.imageFailedAt < 10_000
-    )
-      return;
+    if (!snapshots || !this.mayImage()) return;
     const release = machine.holdCommits();
     if (!release) {
       this.imageHere();

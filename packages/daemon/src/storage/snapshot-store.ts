@@ -280,24 +280,22 @@ export class SnapshotStore {
    */
   /** Delete the images of indexes before `index` (the latest snapshot recorded, durably). */
   pruneBehind(index: number): void {
-    for (const name of readdirSync(this.dir)) {
-      const match = NAME.exec(name);
-      if (match && Number(match[1]) < index) {
-        try {
-          unlinkSync(join(this.dir, name));
-        } catch {}
-      }
-    }
+    this.remove((_name, image) => image !== null && image < index);
   }
 
+  /** Delete every image but `keep`'s, and with `temps` the temp files a crash left. */
   prune(keep: number, temps = false): void {
+    this.remove((name, image) => (temps && name.startsWith(".tmp-")) || (image !== null && image !== keep));
+  }
+
+  /** Delete the files of the directory that `doomed` picks (`image`: its index, if it is one). */
+  private remove(doomed: (name: string, image: number | null) => boolean): void {
     for (const name of readdirSync(this.dir)) {
       const match = NAME.exec(name);
-      if ((temps && name.startsWith(".tmp-")) || (match && Number(match[1]) !== keep)) {
-        try {
-          unlinkSync(join(this.dir, name));
-        } catch {}
-      }
+      if (!doomed(name, match ? Number(match[1]) : null)) continue;
+      try {
+        unlinkSync(join(this.dir, name));
+      } catch {}
     }
   }
 }
